@@ -1,0 +1,64 @@
+"""Face box -> 48x48 grayscale -> [0, 1]: the one path shared by training and serving."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from fer_core.labels import FACE_MARGIN, INPUT_SIZE, PIXEL_SCALE
+
+Box = tuple[int, int, int, int]  # x, y, width, height in pixels
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """uint8 grayscale from a uint8 gray (H,W), (H,W,1) or RGB (H,W,3) array."""
+    if image.ndim == 2:
+        return image
+    if image.ndim == 3 and image.shape[2] == 1:
+        return image[:, :, 0]
+    if image.ndim == 3 and image.shape[2] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    raise ValueError(f"expected a gray or RGB image, got shape {image.shape}")
+
+
+def square_crop_box(box: Box, margin: float = FACE_MARGIN) -> Box:
+    """A square around the box's centre, each side grown by `margin` of the longer side."""
+    x, y, w, h = box
+    side = max(w, h) * (1.0 + 2.0 * margin)
+    cx, cy = x + w / 2.0, y + h / 2.0
+    half = side / 2.0
+    return int(round(cx - half)), int(round(cy - half)), int(round(side)), int(round(side))
+
+
+def crop_square(gray: np.ndarray, box: Box) -> np.ndarray:
+    """Crop `box` from `gray`, replicating edge pixels where the box leaves the image."""
+    x, y, w, h = box
+    height, width = gray.shape[:2]
+    pad = max(0, -x, -y, x + w - width, y + h - height)
+    if pad:
+        gray = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        x, y = x + pad, y + pad
+    return gray[y : y + h, x : x + w]
+
+
+def face_to_uint8(image: np.ndarray, box: Box | None = None, margin: float = FACE_MARGIN) -> np.ndarray:
+    """48x48 uint8 face: from a detected `box` in a photo, or the whole image when box is None
+    (FER2013 training faces are already 48x48 crops and pass through unchanged)."""
+    gray = to_gray(image)
+    if box is not None:
+        gray = crop_square(gray, square_crop_box(box, margin))
+    if gray.shape == (INPUT_SIZE, INPUT_SIZE):
+        return np.ascontiguousarray(gray)
+    shrinking = gray.shape[0] > INPUT_SIZE or gray.shape[1] > INPUT_SIZE
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    return cv2.resize(gray, (INPUT_SIZE, INPUT_SIZE), interpolation=interpolation)
+
+
+def to_model_input(faces: np.ndarray) -> np.ndarray:
+    """uint8 faces (N,48,48) -> float32 (N,48,48,1) in [0, 1], the CNN's input."""
+    faces = np.asarray(faces)
+    if faces.dtype != np.uint8:
+        raise ValueError(f"faces must be uint8, got {faces.dtype}")
+    if faces.ndim != 3 or faces.shape[1:] != (INPUT_SIZE, INPUT_SIZE):
+        raise ValueError(f"faces must have shape (N, {INPUT_SIZE}, {INPUT_SIZE}), got {faces.shape}")
+    return (faces.astype(np.float32) / PIXEL_SCALE)[..., None]

@@ -1,0 +1,129 @@
+"""Images or video frames -> faces with 7-class apparent-expression probabilities (ONNX Runtime)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fer_core.config import ONNX_MODEL_PATH
+from fer_core.detect import Box, FaceDetector, YuNetDetector
+from fer_core.images import ImageError, ImageSource, load_image
+from fer_core.labels import EMOTIONS, INPUT_SIZE, NUM_CLASSES
+from fer_core.preprocess import face_to_uint8, to_gray, to_model_input
+
+#: Longest side a photo is decoded to before detection; larger photos only cost time.
+DECODE_MAX_SIDE: int = 1920
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    """One face: where it is, and how it appears (probabilities in EMOTIONS order)."""
+
+    box: Box
+    probabilities: np.ndarray
+    detection_score: float = 1.0
+
+    @property
+    def label(self) -> str:
+        return EMOTIONS[int(np.argmax(self.probabilities))]
+
+    @property
+    def confidence(self) -> float:
+        return float(np.max(self.probabilities))
+
+    def as_dict(self) -> dict:
+        return {
+            "box": list(self.box),
+            "label": self.label,
+            "confidence": self.confidence,
+            "detection_score": self.detection_score,
+            "probabilities": dict(zip(EMOTIONS, map(float, self.probabilities))),
+        }
+
+
+class Recognizer:
+    """Detect faces and classify their apparent expression with the committed ONNX model.
+
+    `tta=True` averages the prediction with that of the mirrored face (two passes).
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path = ONNX_MODEL_PATH,
+        detector: FaceDetector | None = None,
+        tta: bool = False,
+        threads: int = 0,
+        batch_size: int = 64,
+    ) -> None:
+        import onnxruntime as ort
+
+        model_path = Path(model_path)
+        if not model_path.is_file():
+            raise FileNotFoundError(f"model not found at {model_path}; run training.export first")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(
+            str(model_path), options, providers=["CPUExecutionProvider"]
+        )
+        self._input_name = self._session.get_inputs()[0].name
+        self.detector = detector if detector is not None else YuNetDetector()
+        self.tta, self.batch_size, self.model_path = tta, batch_size, model_path
+
+    def _run(self, x: np.ndarray) -> np.ndarray:
+        return self._session.run(None, {self._input_name: x})[0]
+
+    def predict_faces(self, faces: np.ndarray) -> np.ndarray:
+        """uint8 faces (N, 48, 48) -> probabilities (N, 7), batched."""
+        x = to_model_input(faces)
+        if len(x) == 0:
+            return np.zeros((0, NUM_CLASSES), dtype=np.float32)
+        out = []
+        for start in range(0, len(x), self.batch_size):
+            chunk = x[start : start + self.batch_size]
+            probs = self._run(chunk)
+            if self.tta:
+                probs = (probs + self._run(np.ascontiguousarray(chunk[:, :, ::-1, :]))) / 2.0
+            out.append(probs)
+        return np.concatenate(out).astype(np.float32)
+
+    def detect_faces(self, rgb: np.ndarray) -> tuple[list[Box], list[float], np.ndarray]:
+        """Boxes, detector scores and 48x48 uint8 crops of every face in an RGB image."""
+        detections = self.detector.detect(rgb)
+        gray = to_gray(rgb) if detections else None
+        crops = [face_to_uint8(gray, d.box) for d in detections]
+        faces = np.stack(crops) if crops else np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.uint8)
+        return [d.box for d in detections], [d.score for d in detections], faces
+
+    def analyze(self, image: ImageSource, color_order: str = "rgb") -> list[FaceResult]:
+        """Every face in one image (path, bytes, PIL image, or gray/RGB/BGR array).
+
+        Encoded images are decoded at most DECODE_MAX_SIDE on the longer side and boxes
+        refer to that decoded image (`fer_core.images.load_image` gives the same pixels).
+        """
+        return self.analyze_many([image], color_order)[0]
+
+    def analyze_many(
+        self, images: Sequence[ImageSource], color_order: str = "rgb"
+    ) -> list[list[FaceResult]]:
+        """Faces of several images, classified together in as few model calls as possible."""
+        per_image = []
+        for image in images:
+            rgb = load_image(image, color_order, max_side=DECODE_MAX_SIDE)
+            per_image.append(self.detect_faces(rgb))
+        all_faces = [faces for _, _, faces in per_image]
+        probabilities = self.predict_faces(np.concatenate(all_faces)) if all_faces else None
+        results, offset = [], 0
+        for boxes, scores, _ in per_image:
+            results.append([
+                FaceResult(box, probabilities[offset + i], score)
+                for i, (box, score) in enumerate(zip(boxes, scores))
+            ])
+            offset += len(boxes)
+        return results
+
+
+__all__ = ["FaceResult", "ImageError", "Recognizer"]

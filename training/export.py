@@ -1,0 +1,59 @@
+"""Export a trained Keras model to the committed artefacts: float32 .keras and ONNX.
+
+    python -m training.export --run-dir runs/main
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+
+from fer_core.config import HISTORY_PATH, KERAS_MODEL_PATH, ONNX_MODEL_PATH  # noqa: E402
+from fer_core.model import build_cnn  # noqa: E402
+
+
+def float32_copy(trained: keras.Model) -> keras.Model:
+    """The same architecture and weights in float32, without optimizer state (small, exportable)."""
+    keras.mixed_precision.set_global_policy("float32")
+    widths = [layer.filters for layer in trained.layers if layer.name.endswith("c1_conv")]
+    convs = [sum(1 for layer in trained.layers if layer.name.startswith(f"b{b}c") and
+                 layer.name.endswith("_conv")) for b in range(1, len(widths) + 1)]
+    model = build_cnn(widths=widths, convs_per_block=convs)
+    model.set_weights([w.astype("float32") for w in trained.get_weights()])
+    return model
+
+
+def export_onnx(model: keras.Model, path: Path) -> None:
+    """ONNX with a dynamic batch dimension, opset 17 (onnxruntime on any recent version)."""
+    import tf2onnx
+    import tensorflow as tf
+
+    signature = (tf.TensorSpec((None, *model.input_shape[1:]), tf.float32, name="face"),)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tf2onnx.convert.from_keras(model, input_signature=signature, opset=17, output_path=str(path))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--run-dir", type=Path, required=True)
+    parser.add_argument("--keras-out", type=Path, default=KERAS_MODEL_PATH)
+    parser.add_argument("--onnx-out", type=Path, default=ONNX_MODEL_PATH)
+    args = parser.parse_args()
+    trained = keras.models.load_model(args.run_dir / "best.keras", compile=False)
+    model = float32_copy(trained)
+    args.keras_out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(args.keras_out)
+    export_onnx(model, args.onnx_out)
+    if (args.run_dir / "history.csv").exists() and args.keras_out == KERAS_MODEL_PATH:
+        shutil.copy(args.run_dir / "history.csv", HISTORY_PATH)
+    print(f"wrote {args.keras_out} and {args.onnx_out}")
+
+
+if __name__ == "__main__":
+    main()
