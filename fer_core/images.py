@@ -40,6 +40,8 @@ def _open(source: str | Path | bytes | bytearray) -> Image.Image:
         raise ImageError("not an image file (or an unsupported format)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(f"image is too large (limit {MAX_IMAGE_PIXELS:,} pixels)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"the image is truncated or corrupt ({exc})") from None
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
