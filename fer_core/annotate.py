@@ -52,8 +52,8 @@ def _text_color(background: tuple[int, int, int]) -> tuple[int, int, int]:
 def _scale(image: np.ndarray) -> tuple[float, int]:
     """Font scale and line thickness that look the same on a 320px frame and a 1920px photo."""
     side = max(image.shape[:2])
-    font_scale = max(0.4, side / 1400)
-    return font_scale, max(1, round(side / 500))
+    font_scale = max(0.45, side / 1000)
+    return font_scale, max(1, round(side / 450))
 
 
 def draw_label(
@@ -74,7 +74,13 @@ def draw_label(
     y = int(min(max(box_h, origin[1]), height))
     cv2.rectangle(image, (x, y - box_h), (x + box_w, y), color, thickness=-1)
     cv2.putText(
-        image, text, (x + pad, y - pad - baseline), _FONT, font_scale, _text_color(color), text_thickness,
+        image,
+        text,
+        (x + pad, y - pad - baseline),
+        _FONT,
+        font_scale,
+        _text_color(color),
+        text_thickness,
         cv2.LINE_AA,
     )
 

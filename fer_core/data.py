@@ -62,9 +62,7 @@ def _parse_row(row: list[str], line_no: int) -> tuple[int, np.ndarray, str]:
     except ValueError:
         raise MalformedDataError(f"row {line_no}: pixels contain a non-integer value") from None
     if values.size != _PIXELS_PER_FACE:
-        raise MalformedDataError(
-            f"row {line_no}: expected {_PIXELS_PER_FACE} pixels, found {values.size}"
-        )
+        raise MalformedDataError(f"row {line_no}: expected {_PIXELS_PER_FACE} pixels, found {values.size}")
     if values.min() < 0 or values.max() > 255:
         raise MalformedDataError(f"row {line_no}: pixel values must lie in 0..255")
     if not usage.strip():
@@ -162,7 +160,5 @@ def stratified_split(
     from sklearn.model_selection import train_test_split
 
     indices = np.arange(len(labels))
-    train_idx, val_idx = train_test_split(
-        indices, test_size=val_fraction, random_state=seed, stratify=labels
-    )
+    train_idx, val_idx = train_test_split(indices, test_size=val_fraction, random_state=seed, stratify=labels)
     return np.sort(train_idx), np.sort(val_idx)

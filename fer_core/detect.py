@@ -45,9 +45,14 @@ class YuNetDetector:
 
         height, width = rgb.shape[:2]
         scale = min(1.0, self.max_side / max(height, width))
-        small = rgb if scale == 1.0 else cv2.resize(
-            rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
-            interpolation=cv2.INTER_AREA,
+        small = (
+            rgb
+            if scale == 1.0
+            else cv2.resize(
+                rgb,
+                (max(1, round(width * scale)), max(1, round(height * scale))),
+                interpolation=cv2.INTER_AREA,
+            )
         )
         bgr = np.ascontiguousarray(small[:, :, ::-1])
         scores, boxes, _ = self._detect(bgr, conf=self.min_score)

@@ -18,6 +18,10 @@ from fer_core.preprocess import face_to_uint8, to_gray, to_model_input
 DECODE_MAX_SIDE: int = 1920
 
 
+#: What detect_faces returns for one image: boxes, detector scores, 48x48 uint8 crops.
+Detected = tuple[list[Box], list[float], np.ndarray]
+
+
 @dataclass(frozen=True)
 class FaceResult:
     """One face: where it is, and how it appears (probabilities in EMOTIONS order)."""
@@ -66,9 +70,7 @@ class Recognizer:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(
-            str(model_path), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
         self._input_name = self._session.get_inputs()[0].name
         self.detector = detector if detector is not None else YuNetDetector()
         self.tta, self.batch_size, self.model_path = tta, batch_size, model_path
@@ -90,7 +92,7 @@ class Recognizer:
             out.append(probs)
         return np.concatenate(out).astype(np.float32)
 
-    def detect_faces(self, rgb: np.ndarray) -> tuple[list[Box], list[float], np.ndarray]:
+    def detect_faces(self, rgb: np.ndarray) -> Detected:
         """Boxes, detector scores and 48x48 uint8 crops of every face in an RGB image."""
         detections = self.detector.detect(rgb)
         gray = to_gray(rgb) if detections else None
@@ -106,22 +108,24 @@ class Recognizer:
         """
         return self.analyze_many([image], color_order)[0]
 
-    def analyze_many(
-        self, images: Sequence[ImageSource], color_order: str = "rgb"
-    ) -> list[list[FaceResult]]:
+    def analyze_many(self, images: Sequence[ImageSource], color_order: str = "rgb") -> list[list[FaceResult]]:
         """Faces of several images, classified together in as few model calls as possible."""
-        per_image = []
-        for image in images:
-            rgb = load_image(image, color_order, max_side=DECODE_MAX_SIDE)
-            per_image.append(self.detect_faces(rgb))
-        all_faces = [faces for _, _, faces in per_image]
-        probabilities = self.predict_faces(np.concatenate(all_faces)) if all_faces else None
+        return self.classify_detected(
+            [self.detect_faces(load_image(image, color_order, max_side=DECODE_MAX_SIDE)) for image in images]
+        )
+
+    def classify_detected(self, detected: Sequence[Detected]) -> list[list[FaceResult]]:
+        """Classify the faces `detect_faces` found in several images with one batched model run."""
+        crops = [faces for _, _, faces in detected if len(faces)]
+        probabilities = self.predict_faces(np.concatenate(crops)) if crops else None
         results, offset = [], 0
-        for boxes, scores, _ in per_image:
-            results.append([
-                FaceResult(box, probabilities[offset + i], score)
-                for i, (box, score) in enumerate(zip(boxes, scores))
-            ])
+        for boxes, scores, _ in detected:
+            results.append(
+                [
+                    FaceResult(box, probabilities[offset + i], score)
+                    for i, (box, score) in enumerate(zip(boxes, scores))
+                ]
+            )
             offset += len(boxes)
         return results
 

@@ -63,7 +63,9 @@ def test_csv_loader_reads_pixels_labels_and_splits(tmp_path: Path, small_csv_row
         ("1," + " ".join(["0"] * 2304) + ",\n", "row 3: empty Usage"),
     ],
 )
-def test_csv_loader_names_the_malformed_row(tmp_path: Path, small_csv_rows, bad_row: str, message: str) -> None:
+def test_csv_loader_names_the_malformed_row(
+    tmp_path: Path, small_csv_rows, bad_row: str, message: str
+) -> None:
     rows, _ = small_csv_rows
     path = tmp_path / "bad.csv"
     path.write_text(HEADER + rows[0] + bad_row + rows[1])
@@ -94,7 +96,9 @@ def test_image_folder_loader_converts_any_size_and_mode(tmp_path: Path) -> None:
     (tmp_path / "train" / "Sad").mkdir(parents=True)
     (tmp_path / "test" / "neutral").mkdir(parents=True)
     Image.fromarray(faces[0]).save(tmp_path / "train" / "happy" / "a.png")
-    Image.fromarray(np.repeat(faces[1][:, :, None], 3, 2)).resize((96, 96)).save(tmp_path / "train" / "Sad" / "b.jpg")
+    Image.fromarray(np.repeat(faces[1][:, :, None], 3, 2)).resize((96, 96)).save(
+        tmp_path / "train" / "Sad" / "b.jpg"
+    )
     Image.fromarray(faces[2]).save(tmp_path / "test" / "neutral" / "c.png")
     (tmp_path / "test" / "neutral" / "notes.txt").write_text("ignored: not an image suffix")
     data = load_image_folders(tmp_path)

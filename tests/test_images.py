@@ -108,7 +108,7 @@ def test_arrays_of_other_layouts_are_converted() -> None:
     rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
     np.testing.assert_array_equal(load_image(rgba), rgb)
     assert load_image(rgb[:, :, 0]).shape == (300, 300, 3)
-    assert load_image((rgb.astype(np.uint16) * 257)).dtype == np.uint8
+    assert load_image(rgb.astype(np.uint16) * 257).dtype == np.uint8
     np.testing.assert_array_equal(load_image(rgb.astype(np.float32) / 255.0), rgb)
     with pytest.raises(ImageError, match="cannot read"):
         load_image(12345)  # type: ignore[arg-type]

@@ -21,7 +21,9 @@ def _centre_inside(box: tuple[int, int, int, int], region: tuple[int, int, int, 
     return rx <= x + w / 2 <= rx + rw and ry <= y + h / 2 <= ry + rh
 
 
-@pytest.mark.parametrize(("n_faces", "size"), [(1, (640, 480)), (4, (1280, 720)), (9, (1920, 1080)), (16, (1920, 1080))])
+@pytest.mark.parametrize(
+    ("n_faces", "size"), [(1, (640, 480)), (4, (1280, 720)), (9, (1920, 1080)), (16, (1920, 1080))]
+)
 def test_group_photo_gives_one_result_per_face(recognizer, n_faces: int, size: tuple[int, int]) -> None:
     photo, placed = group_photo(n_faces, size=size, seed=n_faces)
     results = recognizer.analyze(photo)
@@ -44,10 +46,15 @@ def test_all_input_kinds_give_the_same_faces(recognizer, tmp_path: Path) -> None
     path = tmp_path / "group.png"
     path.write_bytes(png)
     from_array = recognizer.analyze(photo)
-    for other in (recognizer.analyze(png), recognizer.analyze(path),
-                  recognizer.analyze(np.ascontiguousarray(photo[:, :, ::-1]), color_order="bgr")):
+    for other in (
+        recognizer.analyze(png),
+        recognizer.analyze(path),
+        recognizer.analyze(np.ascontiguousarray(photo[:, :, ::-1]), color_order="bgr"),
+    ):
         assert [r.box for r in other] == [r.box for r in from_array]
-        np.testing.assert_allclose([r.probabilities for r in other], [r.probabilities for r in from_array], atol=1e-5)
+        np.testing.assert_allclose(
+            [r.probabilities for r in other], [r.probabilities for r in from_array], atol=1e-5
+        )
 
 
 def test_no_face_gives_empty_list(recognizer) -> None:
@@ -61,7 +68,9 @@ def test_huge_photo_is_downscaled_before_detection(recognizer) -> None:
     assert all(r.box[0] + r.box[2] <= 1920 for r in results)  # boxes in the decoded (<=1920) image
 
 
-@pytest.mark.parametrize("bad", [b"", b"GIF89a broken", encode(portrait())[:500], np.zeros((0, 10, 3), np.uint8)])
+@pytest.mark.parametrize(
+    "bad", [b"", b"GIF89a broken", encode(portrait())[:500], np.zeros((0, 10, 3), np.uint8)]
+)
 def test_bad_inputs_raise_clear_errors(recognizer, bad) -> None:
     with pytest.raises(ImageError):
         recognizer.analyze(bad)
@@ -93,8 +102,11 @@ def test_analyze_many_matches_analyze(recognizer) -> None:
     assert [len(r) for r in many] == [2, 0, 3]
     for photo, results in zip(photos, many):
         single = recognizer.analyze(photo)
-        np.testing.assert_allclose([r.probabilities for r in results] or np.zeros((0, 7)),
-                                   [r.probabilities for r in single] or np.zeros((0, 7)), atol=1e-5)
+        np.testing.assert_allclose(
+            [r.probabilities for r in results] or np.zeros((0, 7)),
+            [r.probabilities for r in single] or np.zeros((0, 7)),
+            atol=1e-5,
+        )
 
 
 _KERAS_SCRIPT = """
@@ -119,8 +131,18 @@ def test_onnx_agrees_with_keras_on_real_faces(recognizer, tmp_path: Path, reques
     x = to_model_input(faces)
     np.save(tmp_path / "x.npy", x)
     subprocess.run(
-        [sys.executable, "-c", _KERAS_SCRIPT, str(KERAS_MODEL_PATH), str(tmp_path / "x.npy"), str(tmp_path / "y.npy")],
-        check=True, cwd=PROJECT_ROOT, capture_output=True, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+        [
+            sys.executable,
+            "-c",
+            _KERAS_SCRIPT,
+            str(KERAS_MODEL_PATH),
+            str(tmp_path / "x.npy"),
+            str(tmp_path / "y.npy"),
+        ],
+        check=True,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
     )
     keras_probs = np.load(tmp_path / "y.npy")
     onnx_probs = recognizer.predict_faces(faces)

@@ -36,8 +36,11 @@ def augment_batch(faces: np.ndarray, rng: np.random.Generator, cfg: AugmentConfi
         if cfg.flip and rng.random() < 0.5:
             face = face[:, ::-1]
         warped = cv2.warpAffine(
-            np.ascontiguousarray(face), matrix, (INPUT_SIZE, INPUT_SIZE),
-            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
+            np.ascontiguousarray(face),
+            matrix,
+            (INPUT_SIZE, INPUT_SIZE),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
         ).astype(np.float32)
         warped = (warped - 128.0) * rng.uniform(*cfg.contrast) + 128.0
         warped += rng.uniform(-cfg.brightness, cfg.brightness) * 255.0

@@ -31,8 +31,9 @@ def split_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
 
     predicted = probabilities.argmax(axis=1)
     classes = list(range(NUM_CLASSES))
-    report = classification_report(labels, predicted, labels=classes, target_names=list(EMOTIONS),
-                                   output_dict=True, zero_division=0)
+    report = classification_report(
+        labels, predicted, labels=classes, target_names=list(EMOTIONS), output_dict=True, zero_division=0
+    )
     counts = confusion_matrix(labels, predicted, labels=classes)
     normalised = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     return {
@@ -49,7 +50,9 @@ def read_history(path: Path) -> list[dict[str, float]]:
     if not path.exists():
         return []
     with open(path, newline="") as handle:
-        return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(handle)]
+        return [
+            {k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(handle)
+        ]
 
 
 def training_summary(history: list[dict[str, float]]) -> dict:
@@ -80,7 +83,8 @@ def plot_confusion(metrics: dict, path: Path) -> None:
         (axes[1], "confusion_normalised", ".2f", "row-normalised (recall on the diagonal)"),
     ):
         ConfusionMatrixDisplay(np.array(metrics[key]), display_labels=EMOTIONS).plot(
-            ax=ax, values_format=fmt, cmap="Blues", colorbar=False, xticks_rotation=45)
+            ax=ax, values_format=fmt, cmap="Blues", colorbar=False, xticks_rotation=45
+        )
         ax.set_title(f"PrivateTest confusion matrix, {title}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -117,11 +121,16 @@ def evaluate(model_path: Path, data_path: Path, out_dir: Path, history_path: Pat
         results["splits"][split] = split_metrics(subset.labels, plain.predict_faces(faces))
         tta = split_metrics(subset.labels, flipped.predict_faces(faces))
         results["flip_tta"][split] = {"accuracy": tta["accuracy"], "macro_f1": tta["macro_f1"]}
-        print(f"{split}: accuracy {results['splits'][split]['accuracy']:.4f} "
-              f"macro-F1 {results['splits'][split]['macro_f1']:.4f} | flip-TTA accuracy "
-              f"{tta['accuracy']:.4f} macro-F1 {tta['macro_f1']:.4f}", flush=True)
+        print(
+            f"{split}: accuracy {results['splits'][split]['accuracy']:.4f} "
+            f"macro-F1 {results['splits'][split]['macro_f1']:.4f} | flip-TTA accuracy "
+            f"{tta['accuracy']:.4f} macro-F1 {tta['macro_f1']:.4f}",
+            flush=True,
+        )
     train_labels = data.subset("Training").labels
-    results["class_distribution"] = dict(zip(EMOTIONS, np.bincount(train_labels, minlength=NUM_CLASSES).tolist()))
+    results["class_distribution"] = dict(
+        zip(EMOTIONS, np.bincount(train_labels, minlength=NUM_CLASSES).tolist())
+    )
     history = read_history(history_path)
     results["training"] = training_summary(history)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -134,7 +143,9 @@ def evaluate(model_path: Path, data_path: Path, out_dir: Path, history_path: Pat
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", type=Path, default=ONNX_MODEL_PATH)
     parser.add_argument("--data", type=Path, default=FER2013_PATH)
     parser.add_argument("--out-dir", type=Path, default=MODELS_DIR)

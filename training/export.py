@@ -1,6 +1,6 @@
 """Export a trained Keras model to the committed artefacts: float32 .keras and ONNX.
 
-    python -m training.export --run-dir runs/main
+python -m training.export --run-dir runs/main
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ def float32_copy(trained: keras.Model) -> keras.Model:
     """The same architecture and weights in float32, without optimizer state (small, exportable)."""
     keras.mixed_precision.set_global_policy("float32")
     widths = [layer.filters for layer in trained.layers if layer.name.endswith("c1_conv")]
-    convs = [sum(1 for layer in trained.layers if layer.name.startswith(f"b{b}c") and
-                 layer.name.endswith("_conv")) for b in range(1, len(widths) + 1)]
+    convs = [
+        sum(1 for layer in trained.layers if layer.name.startswith(f"b{b}c") and layer.name.endswith("_conv"))
+        for b in range(1, len(widths) + 1)
+    ]
     model = build_cnn(widths=widths, convs_per_block=convs)
     model.set_weights([w.astype("float32") for w in trained.get_weights()])
     return model
@@ -31,8 +33,8 @@ def float32_copy(trained: keras.Model) -> keras.Model:
 
 def export_onnx(model: keras.Model, path: Path) -> None:
     """ONNX with a dynamic batch dimension, opset 17 (onnxruntime on any recent version)."""
-    import tf2onnx
     import tensorflow as tf
+    import tf2onnx
 
     signature = (tf.TensorSpec((None, *model.input_shape[1:]), tf.float32, name="face"),)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -31,14 +31,16 @@ def write_model_card(results: dict, path: Path) -> None:
         for name in EMOTIONS
     )
     confusions = "\n".join(
-        f"- true **{a}** predicted as **{b}**: {share:.1%} of {a} faces" for a, b, share in _top_confusions(
-            test["confusion_normalised"])
+        f"- true **{a}** predicted as **{b}**: {share:.1%} of {a} faces"
+        for a, b, share in _top_confusions(test["confusion_normalised"])
     )
     gap = ""
     if train.get("train_accuracy_at_best") is not None:
-        gap = (f"At the best epoch ({train['best_epoch']} of {train['epochs_run']}) training accuracy on "
-               f"augmented faces was {train['train_accuracy_at_best']:.1%} against "
-               f"{train['best_val_accuracy']:.1%} on validation.")
+        gap = (
+            f"At the best epoch ({train['best_epoch']} of {train['epochs_run']}) training accuracy on "
+            f"augmented faces was {train['train_accuracy_at_best']:.1%} against "
+            f"{train['best_val_accuracy']:.1%} on validation."
+        )
     hours = train.get("wall_seconds", 0.0) / 3600
     text = f"""# Model card: Campus FER expression CNN
 
@@ -48,29 +50,29 @@ def write_model_card(results: dict, path: Path) -> None:
 A VGG-style CNN (convolution, batch normalisation, ReLU, max-pooling, dropout, dense head) that
 reads a 48x48 grayscale face scaled to [0, 1] and returns probabilities of seven *apparent*
 expressions in FER2013 order. Trained from scratch on the FER2013 `Training` rows on a 2-core CPU
-(bfloat16 mixed precision, {train.get('epochs_run', '?')} epochs, {hours:.2f} h wall time);
+(bfloat16 mixed precision, {train.get("epochs_run", "?")} epochs, {hours:.2f} h wall time);
 model selection on `PublicTest`; `PrivateTest` is the untouched test set. Served as ONNX.
 
 ## Figures
 | set | accuracy | macro-F1 |
 |---|---:|---:|
-| PrivateTest (test, single pass) | **{test['accuracy']:.2%}** | **{test['macro_f1']:.3f}** |
-| PrivateTest with flip test-time augmentation | {tta['accuracy']:.2%} | {tta['macro_f1']:.3f} |
-| PublicTest (validation) | {public['accuracy']:.2%} | {public['macro_f1']:.3f} |
+| PrivateTest (test, single pass) | **{test["accuracy"]:.2%}** | **{test["macro_f1"]:.3f}** |
+| PrivateTest with flip test-time augmentation | {tta["accuracy"]:.2%} | {tta["macro_f1"]:.3f} |
+| PublicTest (validation) | {public["accuracy"]:.2%} | {public["macro_f1"]:.3f} |
 
 | expression | precision | recall | F1 | test faces | share of training data |
 |---|---:|---:|---:|---:|---:|
 {rows}
 
 ## Observations
-- Strongest: {', '.join(ranked[:2])} (F1 {f1[ranked[0]]:.2f}, {f1[ranked[1]]:.2f}). Weakest: {', '.join(ranked[-2:])}
-  (F1 {f1[ranked[-2]]:.2f}, {f1[ranked[-1]]:.2f}).
+- Strongest: {", ".join(ranked[:2])} (F1 {f1[ranked[0]]:.2f}, {f1[ranked[1]]:.2f}).
+  Weakest: {", ".join(ranked[-2:])} (F1 {f1[ranked[-2]]:.2f}, {f1[ranked[-1]]:.2f}).
 - Most frequent confusions (row-normalised):
 {confusions}
 - Fear, sad and angry share the same cues in a low-resolution grayscale face (lowered brows,
   tightened mouth), and FER2013's labels for them are themselves noisy (human accuracy on the
   dataset is estimated at ~65%), so most errors sit among these three and neutral.
-- Imbalance: disgust is {dist.get('disgust', 0) / total:.1%} of the training faces. Training weights
+- Imbalance: disgust is {dist.get("disgust", 0) / total:.1%} of the training faces. Training weights
   each class by (n_max / n_class)^0.5, which raised disgust recall without costing the large
   classes much accuracy; expect disgust to remain the least reliable class.
 - Overfitting: {gap} Dropout, weight decay, label smoothing and augmentation (flips,

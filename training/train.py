@@ -63,8 +63,7 @@ def class_weights(labels: np.ndarray, power: float) -> np.ndarray:
 class AugmentedFaces(keras.utils.PyDataset):
     """Shuffled, augmented batches of (x, one-hot y, sample weight)."""
 
-    def __init__(self, faces: np.ndarray, labels: np.ndarray, weights: np.ndarray,
-                 cfg: TrainConfig) -> None:
+    def __init__(self, faces: np.ndarray, labels: np.ndarray, weights: np.ndarray, cfg: TrainConfig) -> None:
         super().__init__()
         self.faces, self.labels, self.weights, self.cfg = faces, labels, weights, cfg
         self.rng = np.random.default_rng(cfg.seed)
@@ -143,26 +142,31 @@ def train(cfg: TrainConfig, run_dir: Path) -> keras.Model:
     batches = AugmentedFaces(train_faces, train_set.labels, weights, cfg)
     x_val = to_model_input(np.stack([face_to_uint8(f) for f in val_set.images]))
     y_val = keras.utils.to_categorical(val_set.labels, NUM_CLASSES)
-    print(f"train {len(train_set)} faces, validate on {len(val_set)} ({cfg.val}); "
-          f"class weights {np.round(weights, 2).tolist()}", flush=True)
+    print(
+        f"train {len(train_set)} faces, validate on {len(val_set)} ({cfg.val}); "
+        f"class weights {np.round(weights, 2).tolist()}",
+        flush=True,
+    )
 
     model = compile_model(cfg, len(batches))
     callbacks = [
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
         EpochStats(),
-        keras.callbacks.ModelCheckpoint(str(run_dir / "best.keras"), monitor="val_accuracy",
-                                        save_best_only=True, mode="max"),
+        keras.callbacks.ModelCheckpoint(
+            str(run_dir / "best.keras"), monitor="val_accuracy", save_best_only=True, mode="max"
+        ),
         keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=cfg.patience),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
     ]
-    model.fit(batches, validation_data=(x_val, y_val), epochs=cfg.epochs,
-              callbacks=callbacks, verbose=2)
+    model.fit(batches, validation_data=(x_val, y_val), epochs=cfg.epochs, callbacks=callbacks, verbose=2)
     return model
 
 
 def parse_args() -> tuple[TrainConfig, Path]:
     defaults = TrainConfig()
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--run-dir", type=Path, required=True)
     parser.add_argument("--data", default=defaults.data_path, help="fer2013.csv(.gz) or image-folder root")
     parser.add_argument("--val", choices=("split", "publictest"), default=defaults.val)
@@ -173,10 +177,18 @@ def parse_args() -> tuple[TrainConfig, Path]:
     parser.add_argument("--precision", choices=("mixed_bfloat16", "float32"), default=defaults.precision)
     args = parser.parse_args()
     cfg = TrainConfig(
-        data_path=args.data, val=args.val, epochs=args.epochs, batch_size=args.batch_size,
-        patience=args.patience, seed=args.seed, limit=args.limit, peak_lr=args.peak_lr,
-        weight_decay=args.weight_decay, label_smoothing=args.label_smoothing,
-        class_weight_power=args.class_weight_power, precision=args.precision,
+        data_path=args.data,
+        val=args.val,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        patience=args.patience,
+        seed=args.seed,
+        limit=args.limit,
+        peak_lr=args.peak_lr,
+        weight_decay=args.weight_decay,
+        label_smoothing=args.label_smoothing,
+        class_weight_power=args.class_weight_power,
+        precision=args.precision,
     )
     return cfg, args.run_dir
 
