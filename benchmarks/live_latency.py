@@ -1,0 +1,55 @@
+"""Live-view frame latency at 640x480: detect + classify + draw, per frame, as the webcam callback does.
+
+    python -m benchmarks.live_latency [--frames 300]
+Prints median, p95 and max milliseconds per frame for 0-5 faces.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fer_core.annotate import annotate
+from fer_core.recognizer import Recognizer
+from tests.photos import group_photo
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--model", type=Path, default=None)
+    args = parser.parse_args()
+    recognizer = Recognizer(args.model) if args.model else Recognizer()
+    print(f"model: {recognizer.model_path.name}")
+    print("| faces in frame | frames | median ms | p95 ms | max ms | frames/s at p95 |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for n_faces in (0, 1, 3, 5):
+        # A few different frames per face count, cycled, so caches don't flatter the figure.
+        frames = (
+            [group_photo(n_faces, size=(640, 480), seed=s)[0] for s in range(5)]
+            if n_faces
+            else [np.full((480, 640, 3), 120, np.uint8)]
+        )
+        for frame in frames:
+            annotate(frame, recognizer.analyze(frame))
+        times = np.empty(args.frames)
+        for i in range(args.frames):
+            frame = frames[i % len(frames)]
+            start = time.perf_counter()
+            annotate(frame, recognizer.analyze(frame))
+            times[i] = time.perf_counter() - start
+        ms = times * 1e3
+        print(
+            f"| {n_faces} | {args.frames} | {np.median(ms):.1f} | {np.percentile(ms, 95):.1f} | {ms.max():.1f} | "
+            f"{1e3 / np.percentile(ms, 95):.0f} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""The schema as typed SQLAlchemy ORM classes (the migrations in db/migrations create the same).
+
+Datetimes are stored naive and in UTC on every backend (see `db.timeutils.to_utc_naive`).
+There is deliberately no column for a face image, an embedding or any identity.
+The probability columns are named from `fer_core.labels.EMOTIONS` (p_angry ... p_neutral).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from db.timeutils import utcnow
+from fer_core.labels import EMOTIONS
+
+#: Column holding the probability of each expression, in EMOTIONS order.
+PROBABILITY_COLUMNS: tuple[str, ...] = tuple(f"p_{name}" for name in EMOTIONS)
+#: Rollup columns: number of faces whose top label is each expression ...
+COUNT_COLUMNS: tuple[str, ...] = tuple(f"n_{name}" for name in EMOTIONS)
+#: ... and the sum of each expression's probability over all faces of the minute.
+SUM_COLUMNS: tuple[str, ...] = tuple(f"sum_p_{name}" for name in EMOTIONS)
+
+SOURCES: tuple[str, ...] = ("photo", "live")
+TIME_SOURCES: tuple[str, ...] = ("exif", "upload")
+
+#: SQLite only auto-increments an INTEGER PRIMARY KEY, PostgreSQL gets a 64-bit identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+# Deterministic constraint names, so later migrations can alter them on both backends.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class EventSession(Base):
+    """A named event (lecture, open day, ...) that photos and live observations belong to."""
+
+    __tablename__ = "event_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    event_date: Mapped[date | None] = mapped_column(Date)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Photo(Base):
+    """An analysed photo: only its hash (to spot re-uploads), name, time and size are kept."""
+
+    __tablename__ = "photos"
+    __table_args__ = (
+        UniqueConstraint("session_id", "content_hash"),
+        CheckConstraint("time_source IN ('exif', 'upload')", name="time_source"),
+        CheckConstraint("width > 0 AND height > 0 AND n_faces >= 0", name="sizes"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_sessions.id", ondelete="CASCADE"))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(512))
+    taken_at: Mapped[datetime] = mapped_column(DateTime)
+    time_source: Mapped[str] = mapped_column(String(8))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    n_faces: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+def _probability_checks(columns: tuple[str, ...], name: str) -> CheckConstraint:
+    return CheckConstraint(" AND ".join(f"{c} >= 0 AND {c} <= 1" for c in columns), name=name)
+
+
+observations_table = Table(
+    "observations",
+    Base.metadata,
+    Column("id", BigId, primary_key=True),
+    # Denormalised from the photo so trends GROUP BY without a join.
+    Column("session_id", ForeignKey("event_sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("photo_id", ForeignKey("photos.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("source", String(8), nullable=False),
+    Column("observed_at", DateTime, nullable=False, index=True),
+    Column("box_x", Integer, nullable=False),
+    Column("box_y", Integer, nullable=False),
+    Column("box_w", Integer, nullable=False),
+    Column("box_h", Integer, nullable=False),
+    *(Column(name, Float, nullable=False) for name in PROBABILITY_COLUMNS),
+    #: Index into EMOTIONS of the top expression.
+    Column("top_label", SmallInteger, nullable=False),
+    Column("confidence", Float, nullable=False),
+    CheckConstraint(
+        "(source = 'photo' AND photo_id IS NOT NULL) OR (source = 'live' AND photo_id IS NULL)",
+        name="source",
+    ),
+    CheckConstraint(f"top_label >= 0 AND top_label < {len(EMOTIONS)}", name="top_label"),
+    CheckConstraint("box_w >= 0 AND box_h >= 0", name="box"),
+    _probability_checks((*PROBABILITY_COLUMNS, "confidence"), "probabilities"),
+    Index(None, "session_id", "observed_at"),
+)
+
+
+class Observation(Base):
+    """One face at one moment: its box and the 7 apparent-expression probabilities (p_<name>)."""
+
+    __table__ = observations_table
+
+    id: Mapped[int]
+    session_id: Mapped[int]
+    photo_id: Mapped[int | None]
+    source: Mapped[str]
+    observed_at: Mapped[datetime]
+    box_x: Mapped[int]
+    box_y: Mapped[int]
+    box_w: Mapped[int]
+    box_h: Mapped[int]
+    top_label: Mapped[int]
+    confidence: Mapped[float]
+
+
+def _rollup_table(name: str) -> Table:
+    """Per session and period: face count, top-label counts (n_<name>) and probability sums (sum_p_<name>).
+
+    Derived data, kept in step with `observations` in the same transactions (see db.rollups) so
+    trend queries aggregate far fewer rows; it holds nothing that the observations do not.
+    """
+    return Table(
+        name,
+        Base.metadata,
+        Column("session_id", ForeignKey("event_sessions.id", ondelete="CASCADE"), primary_key=True),
+        Column("period_start", DateTime, primary_key=True),
+        Column("faces", Integer, nullable=False),
+        *(Column(c, Integer, nullable=False) for c in COUNT_COLUMNS),
+        *(Column(c, Float, nullable=False) for c in SUM_COLUMNS),
+        Index(None, "period_start"),
+    )
+
+
+minute_rollups_table = _rollup_table("minute_rollups")
+hour_rollups_table = _rollup_table("hour_rollups")

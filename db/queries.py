@@ -1,0 +1,447 @@
+"""Everything the app reads and writes. Each function takes the Engine and owns its transaction.
+
+Datetimes: aware values are converted to UTC, naive ones are taken as UTC; results are naive UTC.
+Date ranges are [start, end). Aggregates are computed by GROUP BY in SQL, never row by row in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, delete, exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db import rollups
+from db.aggregates import BY_SESSION, long_format, wide_totals
+from db.buckets import check_bucket
+from db.bulk import insert_rows
+from db.engine import writer
+from db.models import (
+    PROBABILITY_COLUMNS,
+    TIME_SOURCES,
+    EventSession,
+    Photo,
+    hour_rollups_table,
+    observations_table,
+)
+from db.timeutils import floor_to, to_utc_naive, utcnow
+from fer_core.labels import EMOTIONS
+
+#: Longest event-session name accepted (the column is VARCHAR(200)).
+MAX_NAME_LENGTH = 200
+_LABEL_INDEX = {name: i for i, name in enumerate(EMOTIONS)}
+_CONTEXT_COLUMNS = ("session_id", "photo_id", "source", "observed_at")
+_BOX_COLUMNS = ("box_x", "box_y", "box_w", "box_h")
+
+
+class FaceLike(Protocol):
+    """What the recognizer returns per face (fer_core.recognizer.FaceResult fits)."""
+
+    box: tuple[int, int, int, int]  # x, y, w, h
+    probabilities: Sequence[float] | np.ndarray  # 7 values, EMOTIONS order
+    label: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """An event session with its photo and face counts, as the pages list it."""
+
+    id: int
+    name: str
+    event_date: date | None
+    tags: list[str]
+    created_at: datetime
+    n_photos: int
+    n_faces: int
+
+
+@dataclass(frozen=True)
+class PhotoSaveResult:
+    """Outcome of `save_photo`; for a duplicate, the id and face count of the photo already stored."""
+
+    status: str  # "saved" | "duplicate"
+    photo_id: int
+    n_faces: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Event sessions
+
+
+def create_event_session(
+    engine: Engine, name: str, event_date: date | None = None, tags: Sequence[str] = ()
+) -> int:
+    """Create a session and return its id; ValueError (readable) for an empty or already-used name."""
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("Please enter a name for the session.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"Session names can be at most {MAX_NAME_LENGTH} characters long.")
+    clean_tags = list(dict.fromkeys(t.strip() for t in tags if t and t.strip()))
+    taken = ValueError(f"A session named '{name}' already exists; please choose another name.")
+    try:
+        with Session(writer(engine)) as session, session.begin():
+            if session.scalar(select(EventSession.id).where(EventSession.name == name)) is not None:
+                raise taken
+            event = EventSession(name=name, event_date=event_date, tags=clean_tags, created_at=utcnow())
+            session.add(event)
+            session.flush()
+            return event.id
+    except IntegrityError:  # another writer took the name between our check and insert
+        raise taken from None
+
+
+def list_event_sessions(engine: Engine) -> list[SessionInfo]:
+    """All sessions with photo and face counts, newest first."""
+    return _session_infos(engine, None)
+
+
+def get_event_session(engine: Engine, session_id: int) -> SessionInfo | None:
+    """One session with its counts, or None if there is no such session (any more)."""
+    infos = _session_infos(engine, session_id)
+    return infos[0] if infos else None
+
+
+def delete_event_session(engine: Engine, session_id: int) -> None:
+    """Delete a session; its photos, observations and rollups go with it (ON DELETE CASCADE)."""
+    with Session(writer(engine)) as session, session.begin():
+        session.execute(delete(EventSession).where(EventSession.id == session_id))
+
+
+def _session_infos(engine: Engine, session_id: int | None) -> list[SessionInfo]:
+    photos = select(Photo.session_id, func.count().label("n")).group_by(Photo.session_id).subquery()
+    hours = hour_rollups_table
+    faces = (
+        select(hours.c.session_id, func.sum(hours.c.faces).label("n")).group_by(hours.c.session_id).subquery()
+    )
+    query = (
+        select(EventSession, func.coalesce(photos.c.n, 0), func.coalesce(faces.c.n, 0))
+        .outerjoin(photos, photos.c.session_id == EventSession.id)
+        .outerjoin(faces, faces.c.session_id == EventSession.id)
+        .order_by(EventSession.created_at.desc(), EventSession.id.desc())
+    )
+    if session_id is not None:
+        query = query.where(EventSession.id == session_id)
+    with Session(engine) as session:
+        return [
+            SessionInfo(
+                id=event.id,
+                name=event.name,
+                event_date=event.event_date,
+                tags=list(event.tags or []),
+                created_at=event.created_at,
+                n_photos=int(n_photos),
+                n_faces=int(n_faces),
+            )
+            for event, n_photos, n_faces in session.execute(query)
+        ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing observations
+
+
+def save_photo(
+    engine: Engine,
+    session_id: int,
+    *,
+    content_hash: str,
+    filename: str,
+    taken_at: datetime,
+    time_source: str,
+    width: int,
+    height: int,
+    faces: Sequence[FaceLike],
+) -> PhotoSaveResult:
+    """Store a photo's metadata and one observation per face, all in one transaction or not at all.
+
+    A photo whose content_hash is already in the session is reported as "duplicate" and nothing
+    is written. Database errors (e.g. a probability outside [0, 1]) propagate after the rollback.
+    """
+    if time_source not in TIME_SOURCES:
+        raise ValueError(f"time_source must be one of {TIME_SOURCES}, not {time_source!r}")
+    taken = to_utc_naive(taken_at)
+    rows = _face_rows(faces)
+    try:
+        with Session(writer(engine)) as session, session.begin():
+            _require_session(session, session_id)
+            duplicate = _find_photo(session, session_id, content_hash)
+            if duplicate is not None:
+                return duplicate
+            photo = Photo(
+                session_id=session_id,
+                content_hash=content_hash,
+                filename=filename,
+                taken_at=taken,
+                time_source=time_source,
+                width=width,
+                height=height,
+                n_faces=len(rows),
+                created_at=utcnow(),
+            )
+            session.add(photo)
+            session.flush()
+            _insert_observations(session.connection(), session_id, photo.id, taken, rows)
+            return PhotoSaveResult(status="saved", photo_id=photo.id, n_faces=len(rows))
+    except IntegrityError:
+        # A concurrent save of the same photo wins the UNIQUE(session_id, content_hash) race.
+        with Session(engine) as session:
+            duplicate = _find_photo(session, session_id, content_hash)
+        if duplicate is None:
+            raise
+        return duplicate
+
+
+def save_live_observations(
+    engine: Engine, session_id: int, observed_at: datetime, faces: Sequence[FaceLike]
+) -> int:
+    """Store the faces of one live frame (source "live", no photo); returns the rows written."""
+    rows = _face_rows(faces)
+    if not rows:
+        return 0
+    with Session(writer(engine)) as session, session.begin():
+        _require_session(session, session_id)
+        _insert_observations(session.connection(), session_id, None, to_utc_naive(observed_at), rows)
+    return len(rows)
+
+
+def bulk_insert_observations(
+    engine: Engine,
+    session_ids: Sequence[int] | np.ndarray,
+    observed_at: Sequence[datetime],
+    probabilities: np.ndarray,
+    boxes: np.ndarray | None = None,
+    photo_ids: Sequence[int | None] | None = None,
+) -> int:
+    """Insert many observations in one transaction (imports, benchmarks); returns the rows written.
+
+    Top label and confidence are the argmax and max of each probability row; rows with a
+    photo_id get source "photo", the others "live".
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64).reshape(-1, len(EMOTIONS))
+    n = len(probabilities)
+    if n == 0:
+        return 0
+    boxes = np.zeros((n, 4), dtype=np.int64) if boxes is None else np.asarray(boxes, dtype=np.int64)
+    photos = [None] * n if photo_ids is None else list(photo_ids)
+    sessions = np.asarray(session_ids, dtype=np.int64).tolist()
+    times = [to_utc_naive(t) for t in observed_at]
+    top = probabilities.argmax(axis=1)
+    columns = (*_CONTEXT_COLUMNS, *_BOX_COLUMNS, "top_label", "confidence", *PROBABILITY_COLUMNS)
+    values = zip(
+        sessions,
+        photos,
+        ("live" if p is None else "photo" for p in photos),
+        times,
+        *boxes.T.tolist(),
+        top.tolist(),
+        probabilities.max(axis=1).tolist(),
+        *probabilities.T.tolist(),
+        strict=True,
+    )
+    with writer(engine).begin() as connection:
+        insert_rows(connection, observations_table, columns, list(values))
+        rollups.add(connection, sessions, times, top, probabilities)
+    return n
+
+
+def _face_rows(faces: Sequence[FaceLike]) -> list[dict]:
+    """Validate faces and turn them into observation column values (without session/photo/time)."""
+    rows = []
+    for face in faces:
+        probabilities = np.asarray(face.probabilities, dtype=np.float64).ravel()
+        if probabilities.shape != (len(EMOTIONS),):
+            raise ValueError(f"expected {len(EMOTIONS)} probabilities, got {probabilities.size}")
+        if face.label not in _LABEL_INDEX:
+            raise ValueError(f"unknown expression label {face.label!r}")
+        x, y, w, h = (int(v) for v in face.box)
+        row = {
+            **dict(zip(_BOX_COLUMNS, (x, y, w, h), strict=True)),
+            "top_label": _LABEL_INDEX[face.label],
+            "confidence": float(face.confidence),
+        }
+        row.update(zip(PROBABILITY_COLUMNS, probabilities.tolist(), strict=True))
+        rows.append(row)
+    return rows
+
+
+def _insert_observations(
+    connection: Connection, session_id: int, photo_id: int | None, observed_at: datetime, rows: list[dict]
+) -> None:
+    """Insert face rows taken at one moment, and add them to the rollups."""
+    if not rows:
+        return
+    source = "live" if photo_id is None else "photo"
+    columns = (*_CONTEXT_COLUMNS, *rows[0])
+    values = [(session_id, photo_id, source, observed_at, *row.values()) for row in rows]
+    insert_rows(connection, observations_table, columns, values)
+    top = np.array([row["top_label"] for row in rows])
+    probabilities = np.array([[row[c] for c in PROBABILITY_COLUMNS] for row in rows])
+    rollups.add(connection, [session_id] * len(rows), [observed_at] * len(rows), top, probabilities)
+
+
+def _require_session(session: Session, session_id: int) -> None:
+    if session.get(EventSession, session_id) is None:
+        raise ValueError(f"Event session {session_id} does not exist (was it deleted?).")
+
+
+def _find_photo(session: Session, session_id: int, content_hash: str) -> PhotoSaveResult | None:
+    found = session.execute(
+        select(Photo.id, Photo.n_faces).where(
+            Photo.session_id == session_id, Photo.content_hash == content_hash
+        )
+    ).first()
+    return (
+        None
+        if found is None
+        else PhotoSaveResult(status="duplicate", photo_id=found.id, n_faces=found.n_faces)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def expression_trends(
+    engine: Engine,
+    bucket: str,
+    session_ids: Sequence[int] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    min_faces: int = 1,
+) -> pd.DataFrame:
+    """Expression counts, shares and mean probabilities per time bucket (minute/hour/day/ISO week).
+
+    One row per (bucket_start, expression), all 7 expressions per bucket, sorted by time then
+    EMOTIONS order. Buckets with fewer than `min_faces` faces are dropped (privacy threshold).
+    """
+    check_bucket(bucket)
+    with engine.connect() as connection:
+        wide = wide_totals(connection, bucket, _ids(session_ids), _utc(start), _utc(end))
+    frame = long_format(wide, "bucket_start", "bucket_faces", min_faces)
+    frame["bucket_start"] = pd.to_datetime(frame["bucket_start"], unit="s").astype("datetime64[us]")
+    return frame
+
+
+def session_comparison(
+    engine: Engine,
+    session_ids: Sequence[int] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    min_faces: int = 1,
+) -> pd.DataFrame:
+    """Like `expression_trends`, but one group per session (sorted by session id), with its name."""
+    with engine.connect() as connection:
+        wide = wide_totals(connection, BY_SESSION, _ids(session_ids), _utc(start), _utc(end))
+        ids = wide["session_id"].astype("int64").tolist()
+        names = dict(
+            connection.execute(
+                select(EventSession.id, EventSession.name).where(EventSession.id.in_(ids))
+            ).all()
+        )
+    frame = long_format(wide, "session_id", "session_faces", min_faces)
+    frame["session_id"] = frame["session_id"].astype("int64")
+    frame.insert(1, "session_name", frame["session_id"].map(names).astype("str"))
+    return frame
+
+
+def photo_results(engine: Engine, session_id: int) -> list[dict]:
+    """Each photo of a session (in time order) with its faces, for review and export."""
+    with Session(engine) as session:
+        photos = session.scalars(
+            select(Photo).where(Photo.session_id == session_id).order_by(Photo.taken_at, Photo.id)
+        ).all()
+        observations = session.execute(
+            select(observations_table)
+            .where(observations_table.c.session_id == session_id, observations_table.c.photo_id.is_not(None))
+            .order_by(observations_table.c.photo_id, observations_table.c.id)
+        ).all()
+    faces: dict[int, list[dict]] = {}
+    for row in observations:
+        faces.setdefault(row.photo_id, []).append(
+            {
+                "box": (row.box_x, row.box_y, row.box_w, row.box_h),
+                "label": EMOTIONS[row.top_label],
+                "confidence": row.confidence,
+                "probabilities": {name: getattr(row, f"p_{name}") for name in EMOTIONS},
+            }
+        )
+    return [
+        {
+            "id": photo.id,
+            "filename": photo.filename,
+            "taken_at": photo.taken_at,
+            "time_source": photo.time_source,
+            "width": photo.width,
+            "height": photo.height,
+            "n_faces": photo.n_faces,
+            "faces": faces.get(photo.id, []),
+        }
+        for photo in photos
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Retention
+
+
+def purge_observations_older_than(engine: Engine, days: int, now: datetime | None = None) -> int:
+    """Delete observations older than `days` days, then photos left without any; returns observations deleted.
+
+    Age is the observation time (a photo's taken_at), not the upload time.
+    """
+    if days < 0:
+        raise ValueError("days must be zero or more")
+    cutoff = to_utc_naive(now or utcnow()) - timedelta(days=days)
+    obs = observations_table
+    with writer(engine).begin() as connection:
+        deleted = connection.execute(delete(obs).where(obs.c.observed_at < cutoff)).rowcount
+        connection.execute(
+            delete(Photo).where(Photo.taken_at < cutoff, ~exists().where(obs.c.photo_id == Photo.id))
+        )
+        for level in rollups.LEVELS:  # periods wholly before the cutoff's hour, then recompute that hour
+            table = level.table
+            connection.execute(delete(table).where(table.c.period_start < floor_to(cutoff, "hour")))
+        rollups.rebuild(connection, cutoff, cutoff)
+    return int(deleted)
+
+
+def rebuild_rollups(engine: Engine) -> None:
+    """Recompute all rollups from the observations (repair after manual edits to the tables)."""
+    with writer(engine).begin() as connection:
+        rollups.rebuild(connection)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else to_utc_naive(value)
+
+
+def _ids(session_ids: Sequence[int] | None) -> list[int] | None:
+    """Plain ints (drivers cannot bind numpy integers); None stays None, meaning all sessions."""
+    return None if session_ids is None else [int(i) for i in session_ids]
+
+
+__all__ = [
+    "FaceLike",
+    "PhotoSaveResult",
+    "SessionInfo",
+    "bulk_insert_observations",
+    "create_event_session",
+    "delete_event_session",
+    "expression_trends",
+    "get_event_session",
+    "list_event_sessions",
+    "photo_results",
+    "purge_observations_older_than",
+    "rebuild_rollups",
+    "save_live_observations",
+    "save_photo",
+    "session_comparison",
+]

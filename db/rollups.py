@@ -1,0 +1,161 @@
+"""Per-session totals per minute and per hour, kept beside the observations so trends stay fast.
+
+Every write of observations calls `add` in the same transaction; deletes either cascade (sessions)
+or call `rebuild` for the periods they touch (retention), so each rollup table always equals a
+GROUP BY over the observations. Trend queries read whole hours from `hour_rollups`, whole minutes
+from `minute_rollups` and only sub-minute range edges from `observations` (see db.aggregates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Column, Connection, MetaData, Table, case, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from db.buckets import bucket_start
+from db.bulk import COPY_MIN_ROWS, insert_rows
+from db.models import (
+    COUNT_COLUMNS,
+    PROBABILITY_COLUMNS,
+    SUM_COLUMNS,
+    hour_rollups_table,
+    minute_rollups_table,
+    observations_table,
+)
+from db.timeutils import ceil_to, floor_to
+from fer_core.labels import EMOTIONS
+
+#: Additive columns of a rollup row.
+TOTAL_COLUMNS: tuple[str, ...] = ("faces", *COUNT_COLUMNS, *SUM_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Level:
+    period: str  # "minute" | "hour"
+    table: Table
+
+
+#: Coarse to fine.
+LEVELS: tuple[Level, ...] = (Level("hour", hour_rollups_table), Level("minute", minute_rollups_table))
+
+
+def add(
+    connection: Connection,
+    session_ids: Sequence[int],
+    observed_at: Sequence[datetime],
+    top_labels: Sequence[int] | np.ndarray,
+    probabilities: np.ndarray,
+) -> None:
+    """Add observations (naive UTC times) to the totals of every level."""
+    for level in LEVELS:
+        _upsert(
+            connection,
+            level.table,
+            rows_for(level.period, session_ids, observed_at, top_labels, probabilities),
+        )
+
+
+def rows_for(
+    period: str,
+    session_ids: Sequence[int],
+    observed_at: Sequence[datetime],
+    top_labels: Sequence[int] | np.ndarray,
+    probabilities: np.ndarray,
+) -> list[dict]:
+    """Aggregate observations into one rollup row per (session, period)."""
+    groups: dict[tuple[int, datetime], int] = {}
+    inverse = np.fromiter(
+        (
+            groups.setdefault((int(sid), floor_to(at, period)), len(groups))
+            for sid, at in zip(session_ids, observed_at, strict=True)
+        ),
+        dtype=np.int64,
+        count=len(observed_at),
+    )
+    n_groups = len(groups)
+    faces = np.bincount(inverse, minlength=n_groups)
+    counts = np.zeros((n_groups, len(EMOTIONS)), dtype=np.int64)
+    np.add.at(counts, (inverse, np.asarray(top_labels, dtype=np.int64)), 1)
+    sums = np.zeros((n_groups, len(EMOTIONS)))
+    np.add.at(sums, inverse, np.asarray(probabilities, dtype=np.float64).reshape(-1, len(EMOTIONS)))
+    rows = []
+    for j, (session_id, start) in enumerate(groups):
+        row: dict = {"session_id": session_id, "period_start": start, "faces": int(faces[j])}
+        row.update(zip(COUNT_COLUMNS, counts[j].tolist(), strict=True))
+        row.update(zip(SUM_COLUMNS, sums[j].tolist(), strict=True))
+        rows.append(row)
+    return rows
+
+
+def rebuild(connection: Connection, start: datetime | None = None, end: datetime | None = None) -> None:
+    """Recompute every level for the whole hours overlapping [start, end) from the observations.
+
+    None leaves that side open; `rebuild(connection)` recomputes everything.
+    """
+    start = floor_to(start, "hour") if start is not None else None
+    end = ceil_to(end, "hour") if end is not None else None
+    obs = observations_table
+    for level in LEVELS:
+        table = level.table
+        clear = delete(table)
+        if start is not None:
+            clear = clear.where(table.c.period_start >= start)
+        if end is not None:
+            clear = clear.where(table.c.period_start < end)
+        connection.execute(clear)
+
+        period = bucket_start(level.period, obs.c.observed_at, connection.dialect.name)
+        query = select(obs.c.session_id, period.label("period_start"), *observation_totals()).group_by(
+            obs.c.session_id, period
+        )
+        if start is not None:
+            query = query.where(obs.c.observed_at >= start)
+        if end is not None:
+            query = query.where(obs.c.observed_at < end)
+        connection.execute(insert(table).from_select(["session_id", "period_start", *TOTAL_COLUMNS], query))
+
+
+def observation_totals() -> list:
+    """SQL aggregates over `observations` matching the rollup TOTAL_COLUMNS."""
+    obs = observations_table
+    return [
+        func.count().label("faces"),
+        *(func.sum(case((obs.c.top_label == i, 1), else_=0)).label(c) for i, c in enumerate(COUNT_COLUMNS)),
+        *(func.sum(obs.c[p]).label(s) for p, s in zip(PROBABILITY_COLUMNS, SUM_COLUMNS, strict=True)),
+    ]
+
+
+def _upsert(connection: Connection, table: Table, rows: list[dict]) -> None:
+    """Add `rows` (unique per session and period) to `table` (INSERT ... ON CONFLICT DO UPDATE)."""
+    if not rows:
+        return
+    dialect = connection.dialect.name
+    if dialect == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+        # Large batches: COPY into a connection-private staging table, then one INSERT ... SELECT.
+        stage_name = f"{table.name}_stage"
+        connection.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage_name} (LIKE {table.name}) ON COMMIT DELETE ROWS"
+        )
+        stage = Table(stage_name, MetaData(), *(Column(c.name, c.type) for c in table.columns))
+        names = [c.name for c in table.columns]
+        insert_rows(connection, stage, names, [tuple(row[n] for n in names) for row in rows])
+        connection.execute(_adding(table, postgresql.insert(table).from_select(names, select(stage))))
+        connection.execute(stage.delete())
+    elif dialect in ("postgresql", "sqlite"):
+        make_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        connection.execute(_adding(table, make_insert(table)), rows)
+    else:
+        raise NotImplementedError(f"rollups are implemented for SQLite and PostgreSQL, not {dialect}")
+
+
+def _adding(table: Table, stmt: Any) -> Any:
+    """Make an INSERT add its totals to an existing (session, period) row instead of failing."""
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.session_id, table.c.period_start],
+        set_={name: table.c[name] + stmt.excluded[name] for name in TOTAL_COLUMNS},
+    )

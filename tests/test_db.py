@@ -1,0 +1,754 @@
+"""The database layer on real databases: a SQLite file, and PostgreSQL when one is configured.
+
+PostgreSQL tests read CAMPUS_FER_TEST_POSTGRES_URL (scripts/start_postgres.sh exports it); each
+test gets a fresh schema that is dropped afterwards. Without the variable they skip locally and
+fail in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.exc import IntegrityError
+
+import db.queries as q
+from db import settings
+from db.engine import alembic_config, current_revision, make_engine, upgrade_to_head
+from db.models import Base
+from fer_core import config
+from fer_core.labels import EMOTIONS
+
+POSTGRES_URL_ENV = "CAMPUS_FER_TEST_POSTGRES_URL"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MON = datetime(2026, 3, 2)  # a Monday
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures and helpers
+
+
+def _postgres_base_url() -> str:
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail(f"{POSTGRES_URL_ENV} must be set in CI (source scripts/start_postgres.sh)")
+        pytest.skip(f"{POSTGRES_URL_ENV} not set (source scripts/start_postgres.sh)")
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of an empty database: a SQLite file in tmp_path, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'campus_fer.sqlite3'}"
+        return
+    base = _postgres_base_url()
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@dataclass(frozen=True)
+class Face:
+    """Stand-in for fer_core.recognizer.FaceResult (the FaceLike protocol)."""
+
+    box: tuple[int, int, int, int]
+    probabilities: tuple[float, ...]
+    label: str
+    confidence: float
+
+
+TOP_P = 0.7
+OTHER_P = (1 - TOP_P) / (len(EMOTIONS) - 1)
+
+
+def face(label: str, box: tuple[int, int, int, int] = (10, 20, 30, 40)) -> Face:
+    """A face whose `label` has probability 0.7 and every other expression 0.05."""
+    probabilities = tuple(TOP_P if name == label else OTHER_P for name in EMOTIONS)
+    return Face(box, probabilities, label, TOP_P)
+
+
+def faces(*labels: str) -> list[Face]:
+    return [face(label) for label in labels]
+
+
+def count_rows(engine: sa.Engine, table: str, session_id: int | None = None) -> int:
+    sql = f"SELECT count(*) FROM {table}" + (
+        "" if session_id is None else f" WHERE session_id = {session_id}"
+    )
+    with engine.connect() as connection:
+        return connection.exec_driver_sql(sql).scalar_one()
+
+
+def save(engine: sa.Engine, session_id: int, taken_at: datetime, labels: list[str], hash_: str | None = None):
+    return q.save_photo(
+        engine,
+        session_id,
+        content_hash=hash_ or uuid.uuid4().hex * 2,
+        filename=f"{taken_at:%H%M%S}.jpg",
+        taken_at=taken_at,
+        time_source="exif",
+        width=640,
+        height=480,
+        faces=faces(*labels),
+    )
+
+
+def bucket_of(value: datetime, bucket: str) -> datetime:
+    """Reference bucketing in Python."""
+    if bucket == "minute":
+        return value.replace(second=0, microsecond=0)
+    if bucket == "hour":
+        return value.replace(minute=0, second=0, microsecond=0)
+    day = value.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day if bucket == "day" else day - timedelta(days=day.weekday())
+
+
+def reference_trends(
+    observations: list[tuple[int, datetime, str]],
+    bucket: str,
+    session_ids: list[int] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    min_faces: int = 1,
+) -> dict[datetime, dict[str, int]]:
+    """{bucket_start: {expression: faces}} computed row by row in Python."""
+    result: dict[datetime, dict[str, int]] = {}
+    for session_id, at, label in observations:
+        if session_ids is not None and session_id not in session_ids:
+            continue
+        if (start is not None and at < start) or (end is not None and at >= end):
+            continue
+        counts = result.setdefault(bucket_of(at, bucket), dict.fromkeys(EMOTIONS, 0))
+        counts[label] += 1
+    return {b: c for b, c in sorted(result.items()) if sum(c.values()) >= min_faces}
+
+
+def as_counts(frame: pd.DataFrame, key: str = "bucket_start", check_means: bool = True) -> dict:
+    """DataFrame rows -> {key: {expression: faces}}, checking the per-group invariants on the way."""
+    result: dict = {}
+    for value, group in frame.groupby(key, sort=False):
+        assert list(group["expression"]) == list(EMOTIONS)  # all 7, in EMOTIONS order
+        total_name = "bucket_faces" if key == "bucket_start" else "session_faces"
+        total = int(group[total_name].iloc[0])
+        assert (group[total_name] == total).all()
+        assert group["faces"].sum() == total
+        np.testing.assert_allclose(group["share"], group["faces"] / total)
+        if check_means:  # every face made by face(): 0.7 for its label, 0.05 for the others
+            expected_mean = (TOP_P * group["faces"] + OTHER_P * (total - group["faces"])) / total
+            np.testing.assert_allclose(group["mean_probability"], expected_mean)
+        key_value = value.to_pydatetime() if isinstance(value, pd.Timestamp) else int(value)
+        result[key_value] = dict(zip(group["expression"], group["faces"].astype(int), strict=True))
+    return result
+
+
+# Hand-made observations: (session, time, label) for session "S1" (index 1) and "S2" (index 2).
+S1_PHOTO = [(MON + timedelta(hours=9, minutes=15, seconds=50), ["happy"])]
+S1_LIVE = [
+    (MON + timedelta(hours=9, minutes=15, seconds=10), ["happy", "happy", "sad"]),
+    (MON + timedelta(hours=9, minutes=47), ["neutral"]),
+    (MON + timedelta(hours=14), ["angry", "happy"]),
+    (MON + timedelta(days=6, hours=23, minutes=59, seconds=59), ["surprise"]),  # Sunday: same ISO week
+    (MON + timedelta(days=7), ["fear"]),  # next Monday 00:00: next week
+    (MON + timedelta(days=9, hours=12), ["happy"]),  # Wednesday
+]
+S2_LIVE = [(MON + timedelta(hours=9, minutes=15, seconds=30), ["angry", "angry"])]
+
+
+@pytest.fixture
+def filled(engine: sa.Engine) -> tuple[int, int, list[tuple[int, datetime, str]]]:
+    """Two sessions with the hand-made observations; returns their ids and the reference list."""
+    s1 = q.create_event_session(engine, "Lecture", date(2026, 3, 2), ["lecture"])
+    s2 = q.create_event_session(engine, "Open day")
+    reference = []
+    for at, labels in S1_PHOTO:
+        save(engine, s1, at, labels)
+        reference += [(s1, at, label) for label in labels]
+    for session_id, batches in ((s1, S1_LIVE), (s2, S2_LIVE)):
+        for at, labels in batches:
+            assert q.save_live_observations(engine, session_id, at, faces(*labels)) == len(labels)
+            reference += [(session_id, at, label) for label in labels]
+    return s1, s2, reference
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings and migrations
+
+
+def test_database_url_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path)
+    monkeypatch.delenv(settings.DATABASE_URL_ENV, raising=False)
+    default = settings.database_url()
+    assert default == f"sqlite:///{tmp_path / 'data' / 'campus_fer.sqlite3'}"
+    assert (tmp_path / "data").is_dir()
+
+    monkeypatch.setenv(settings.DATABASE_URL_ENV, "postgresql+psycopg://u:p@db/from_env")
+    assert settings.database_url() == "postgresql+psycopg://u:p@db/from_env"
+    assert settings.database_url("sqlite:///explicit.db") == "sqlite:///explicit.db"
+
+    monkeypatch.setenv(settings.DATABASE_URL_ENV, "  ")  # blank counts as unset
+    assert settings.database_url() == default
+
+
+def test_default_database_is_created_in_project_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path)
+    monkeypatch.delenv(settings.DATABASE_URL_ENV, raising=False)
+    engine = make_engine()
+    try:
+        q.create_event_session(engine, "x")
+    finally:
+        engine.dispose()
+    assert (tmp_path / "data" / "campus_fer.sqlite3").is_file()
+
+
+def test_migrations_create_the_schema_and_rerun_as_no_op(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        assert current_revision(engine) == head
+        inspector = sa.inspect(engine)
+        tables = set(inspector.get_table_names())
+        assert {"event_sessions", "photos", "observations", "minute_rollups", "hour_rollups"} <= tables
+        columns = {c["name"] for c in inspector.get_columns("observations")}
+        assert {f"p_{name}" for name in EMOTIONS} <= columns
+        assert {"session_id", "photo_id", "source", "observed_at", "top_label", "confidence"} <= columns
+        every_column = [c["name"] for t in tables for c in inspector.get_columns(t)]
+        assert not [c for c in every_column if any(w in c for w in ("image", "pixel", "embedding", "person"))]
+        indexes = {tuple(i["column_names"]) for i in inspector.get_indexes("observations")}
+        assert ("session_id", "observed_at") in indexes and ("observed_at",) in indexes
+        with engine.connect() as connection:  # the models and the migrations describe the same schema
+            assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+        session_id = q.create_event_session(engine, "kept")
+        upgrade_to_head(engine)  # programmatic re-run
+        env = {**os.environ, settings.DATABASE_URL_ENV: db_url}
+        cli = subprocess.run(
+            [sys.executable, "-m", "alembic", "upgrade", "head"],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert cli.returncode == 0, cli.stderr
+        assert current_revision(engine) == head
+        assert set(sa.inspect(engine).get_table_names()) == tables
+        assert [s.id for s in q.list_event_sessions(engine)] == [session_id]
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_to_base_and_back(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        cfg = alembic_config()
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "base")
+        assert "observations" not in sa.inspect(engine).get_table_names()
+        upgrade_to_head(engine)
+        assert "observations" in sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_connections_are_configured(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'nested' / 'x.sqlite3'}")
+    try:
+        with engine.connect() as connection:
+            pragmas = {
+                name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "foreign_keys", "busy_timeout")
+            }
+        assert pragmas["journal_mode"] == "wal"
+        assert pragmas["foreign_keys"] == 1
+        assert pragmas["busy_timeout"] >= 5000
+    finally:
+        engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# Sessions
+
+
+def test_create_list_get_sessions(engine: sa.Engine) -> None:
+    first = q.create_event_session(
+        engine, "  Welcome lecture ", date(2026, 9, 1), ["lecture", " ", "lecture", "A"]
+    )
+    second = q.create_event_session(engine, "Open day")
+    listed = q.list_event_sessions(engine)
+    assert [s.id for s in listed] == [second, first]  # newest first
+    info = q.get_event_session(engine, first)
+    assert info is not None
+    assert (info.name, info.event_date, info.tags) == ("Welcome lecture", date(2026, 9, 1), ["lecture", "A"])
+    assert (info.n_photos, info.n_faces) == (0, 0)
+    assert q.get_event_session(engine, 999_999) is None
+
+    for bad in ("", "   "):
+        with pytest.raises(ValueError, match="name"):
+            q.create_event_session(engine, bad)
+    with pytest.raises(ValueError, match="already exists"):
+        q.create_event_session(engine, "Open day")
+    assert len(q.list_event_sessions(engine)) == 2
+
+
+def test_session_counts(engine: sa.Engine, filled) -> None:
+    s1, s2, _ = filled
+    infos = {s.id: s for s in q.list_event_sessions(engine)}
+    assert (infos[s1].n_photos, infos[s1].n_faces) == (1, 10)
+    assert (infos[s2].n_photos, infos[s2].n_faces) == (0, 2)
+
+
+def test_delete_session_cascades(engine: sa.Engine, filled) -> None:
+    s1, s2, _ = filled
+    q.delete_event_session(engine, s1)
+    assert q.get_event_session(engine, s1) is None
+    for table in ("photos", "observations", "minute_rollups", "hour_rollups"):
+        assert count_rows(engine, table, s1) == 0, table
+    assert count_rows(engine, "observations", s2) == 2
+    assert set(as_counts(q.session_comparison(engine), "session_id")) == {s2}
+    q.delete_event_session(engine, s1)  # deleting again is harmless
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def test_save_photo_and_read_it_back(engine: sa.Engine) -> None:
+    sid = q.create_event_session(engine, "photos")
+    taken = datetime(2026, 3, 2, 11, 0, 5, tzinfo=timezone(timedelta(hours=2)))  # stored as 09:00:05 UTC
+    result = q.save_photo(
+        engine,
+        sid,
+        content_hash="a" * 64,
+        filename="group.jpg",
+        taken_at=taken,
+        time_source="exif",
+        width=4000,
+        height=3000,
+        faces=[face("happy", (1, 2, 3, 4)), face("sad", (5, 6, 7, 8))],
+    )
+    assert result.status == "saved" and result.n_faces == 2
+    empty = q.save_photo(
+        engine,
+        sid,
+        content_hash="b" * 64,
+        filename="nobody.jpg",
+        taken_at=datetime(2026, 3, 2, 10),
+        time_source="upload",
+        width=10,
+        height=10,
+        faces=[],
+    )
+    assert (empty.status, empty.n_faces) == ("saved", 0)
+
+    photos = q.photo_results(engine, sid)
+    assert [p["filename"] for p in photos] == ["group.jpg", "nobody.jpg"]  # by time taken
+    photo = photos[0]
+    assert photo["id"] == result.photo_id
+    assert photo["taken_at"] == datetime(2026, 3, 2, 9, 0, 5)
+    assert (photo["time_source"], photo["width"], photo["height"], photo["n_faces"]) == (
+        "exif",
+        4000,
+        3000,
+        2,
+    )
+    assert [f["box"] for f in photo["faces"]] == [(1, 2, 3, 4), (5, 6, 7, 8)]
+    assert [f["label"] for f in photo["faces"]] == ["happy", "sad"]
+    assert photo["faces"][0]["confidence"] == pytest.approx(TOP_P)
+    assert photo["faces"][0]["probabilities"] == pytest.approx(
+        dict(zip(EMOTIONS, face("happy").probabilities, strict=True))
+    )
+    assert photos[1]["faces"] == []
+
+
+def test_duplicate_photo_writes_nothing(engine: sa.Engine) -> None:
+    sid = q.create_event_session(engine, "a")
+    other = q.create_event_session(engine, "b")
+    first = save(engine, sid, MON, ["happy", "sad"], hash_="c" * 64)
+    counts = (
+        count_rows(engine, "photos"),
+        count_rows(engine, "observations"),
+        count_rows(engine, "minute_rollups"),
+    )
+    again = save(engine, sid, MON + timedelta(hours=1), ["angry"], hash_="c" * 64)
+    assert (again.status, again.photo_id, again.n_faces) == ("duplicate", first.photo_id, 2)
+    assert (
+        count_rows(engine, "photos"),
+        count_rows(engine, "observations"),
+        count_rows(engine, "minute_rollups"),
+    ) == counts
+    assert as_counts(q.expression_trends(engine, "day"))[MON]["angry"] == 0
+    assert save(engine, other, MON, ["happy"], hash_="c" * 64).status == "saved"  # per session
+
+
+def test_invalid_input_is_rejected(engine: sa.Engine) -> None:
+    sid = q.create_event_session(engine, "x")
+    with pytest.raises(ValueError, match="time_source"):
+        q.save_photo(
+            engine,
+            sid,
+            content_hash="d",
+            filename="f",
+            taken_at=MON,
+            time_source="guess",
+            width=1,
+            height=1,
+            faces=[],
+        )
+    with pytest.raises(ValueError, match="does not exist"):
+        save(engine, 999_999, MON, ["happy"])
+    with pytest.raises(ValueError, match="does not exist"):
+        q.save_live_observations(engine, 999_999, MON, faces("happy"))
+    with pytest.raises(ValueError, match="probabilities"):
+        q.save_live_observations(engine, sid, MON, [Face((0, 0, 1, 1), (0.5, 0.5), "happy", 0.5)])
+    with pytest.raises(ValueError, match="label"):
+        q.save_live_observations(
+            engine, sid, MON, [Face((0, 0, 1, 1), face("happy").probabilities, "joy", 0.7)]
+        )
+    assert q.save_live_observations(engine, sid, MON, []) == 0
+    assert count_rows(engine, "observations") == 0
+
+
+def test_live_observations(engine: sa.Engine) -> None:
+    sid = q.create_event_session(engine, "live")
+    at = datetime(2026, 3, 2, 10, 0, 0, 250_000, tzinfo=UTC)
+    assert q.save_live_observations(engine, sid, at, faces("happy", "fear", "fear")) == 3
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT source, photo_id, observed_at FROM observations").all()
+    assert len(rows) == 3
+    assert all(r.source == "live" and r.photo_id is None for r in rows)
+    assert {pd.Timestamp(r.observed_at).to_pydatetime() for r in rows} == {
+        datetime(2026, 3, 2, 10, 0, 0, 250_000)
+    }
+    assert q.photo_results(engine, sid) == []
+
+
+def test_constraint_failure_mid_batch_keeps_earlier_photos(engine: sa.Engine) -> None:
+    sid = q.create_event_session(engine, "batch")
+    bad = Face((0, 0, 5, 5), (1.5, 0, 0, 0, 0, 0, 0), "angry", 1.5)  # probability > 1: CHECK constraint
+    outcomes = []
+    for i in range(5):
+        photo_faces = [face("happy"), bad] if i == 2 else [face("happy"), face("sad")]
+        try:
+            q.save_photo(
+                engine,
+                sid,
+                content_hash=f"{i:064d}",
+                filename=f"{i}.jpg",
+                taken_at=MON + timedelta(minutes=i),
+                time_source="exif",
+                width=10,
+                height=10,
+                faces=photo_faces,
+            )
+            outcomes.append("saved")
+        except IntegrityError:
+            outcomes.append("failed")
+    assert outcomes == ["saved", "saved", "failed", "saved", "saved"]
+    photos = q.photo_results(engine, sid)
+    assert [p["filename"] for p in photos] == ["0.jpg", "1.jpg", "3.jpg", "4.jpg"]
+    assert all(len(p["faces"]) == 2 for p in photos)
+    assert count_rows(engine, "observations") == 8
+    minute = MON + timedelta(minutes=2)
+    assert minute not in as_counts(q.expression_trends(engine, "minute"))  # no rollup for the failed photo
+    assert sum(as_counts(q.expression_trends(engine, "hour"))[MON].values()) == 8
+
+
+def test_exception_after_photo_row_rolls_the_photo_back(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = q.create_event_session(engine, "batch")
+    real = q._insert_observations
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the photo row of the 3rd photo is already flushed at this point
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(q, "_insert_observations", flaky)
+    for i in range(5):
+        if i == 2:
+            with pytest.raises(RuntimeError, match="disk full"):
+                save(engine, sid, MON + timedelta(minutes=i), ["happy"], hash_=f"{i:064d}")
+        else:
+            assert (
+                save(engine, sid, MON + timedelta(minutes=i), ["happy"], hash_=f"{i:064d}").status == "saved"
+            )
+    assert [p["filename"] for p in q.photo_results(engine, sid)] == [
+        "000000.jpg",
+        "000100.jpg",
+        "000300.jpg",
+        "000400.jpg",
+    ]
+    assert count_rows(engine, "photos") == 4 and count_rows(engine, "observations") == 4
+    # The same photo can be saved once the problem is gone: the failed attempt left no trace.
+    assert save(engine, sid, MON + timedelta(minutes=2), ["happy"], hash_=f"{2:064d}").status == "saved"
+
+
+def test_concurrent_writers(engine: sa.Engine) -> None:
+    sid = q.create_event_session(engine, "busy")
+    errors: list[BaseException] = []
+
+    def worker(k: int) -> None:
+        try:
+            for i in range(15):
+                q.save_live_observations(engine, sid, MON + timedelta(seconds=i), faces("happy", "sad"))
+                save(engine, sid, MON + timedelta(seconds=i), ["neutral"], hash_=f"{k}-{i}")
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert count_rows(engine, "observations") == 4 * 15 * 3
+    assert as_counts(q.expression_trends(engine, "minute"))[MON] == {
+        **dict.fromkeys(EMOTIONS, 0),
+        "happy": 60,
+        "sad": 60,
+        "neutral": 60,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Trends
+
+
+def test_trends_per_bucket(engine: sa.Engine, filled) -> None:
+    _, _, reference = filled
+    zero = dict.fromkeys(EMOTIONS, 0)
+    expected = {
+        "minute": {
+            MON + timedelta(hours=9, minutes=15): {**zero, "happy": 3, "sad": 1, "angry": 2},
+            MON + timedelta(hours=9, minutes=47): {**zero, "neutral": 1},
+            MON + timedelta(hours=14): {**zero, "angry": 1, "happy": 1},
+            MON + timedelta(days=6, hours=23, minutes=59): {**zero, "surprise": 1},
+            MON + timedelta(days=7): {**zero, "fear": 1},
+            MON + timedelta(days=9, hours=12): {**zero, "happy": 1},
+        },
+        "hour": {
+            MON + timedelta(hours=9): {**zero, "happy": 3, "sad": 1, "angry": 2, "neutral": 1},
+            MON + timedelta(hours=14): {**zero, "angry": 1, "happy": 1},
+            MON + timedelta(days=6, hours=23): {**zero, "surprise": 1},
+            MON + timedelta(days=7): {**zero, "fear": 1},
+            MON + timedelta(days=9, hours=12): {**zero, "happy": 1},
+        },
+        "day": {
+            MON: {**zero, "happy": 4, "sad": 1, "angry": 3, "neutral": 1},
+            MON + timedelta(days=6): {**zero, "surprise": 1},
+            MON + timedelta(days=7): {**zero, "fear": 1},
+            MON + timedelta(days=9): {**zero, "happy": 1},
+        },
+        "week": {  # ISO weeks start on Monday: Sunday 23:59:59 still belongs to MON's week
+            MON: {**zero, "happy": 4, "sad": 1, "angry": 3, "neutral": 1, "surprise": 1},
+            MON + timedelta(days=7): {**zero, "fear": 1, "happy": 1},
+        },
+    }
+    for bucket, buckets in expected.items():
+        frame = q.expression_trends(engine, bucket)
+        assert list(frame.columns) == [
+            "bucket_start",
+            "expression",
+            "faces",
+            "share",
+            "mean_probability",
+            "bucket_faces",
+        ]
+        assert pd.api.types.is_datetime64_any_dtype(frame["bucket_start"])
+        assert frame["bucket_start"].is_monotonic_increasing
+        assert as_counts(frame) == buckets, bucket
+        assert as_counts(frame) == reference_trends(reference, bucket)
+    hour = q.expression_trends(engine, "hour")
+    nine = hour[hour["bucket_start"] == MON + timedelta(hours=9)].set_index("expression")
+    assert nine.loc["happy", "share"] == pytest.approx(3 / 7)
+    assert nine.loc["happy", "mean_probability"] == pytest.approx((3 * 0.7 + 4 * 0.05) / 7)
+    with pytest.raises(ValueError, match="bucket"):
+        q.expression_trends(engine, "month")
+
+
+def test_min_faces_hides_small_buckets(engine: sa.Engine, filled) -> None:
+    minute = as_counts(q.expression_trends(engine, "minute", min_faces=2))
+    assert set(minute) == {MON + timedelta(hours=9, minutes=15), MON + timedelta(hours=14)}
+    assert set(as_counts(q.expression_trends(engine, "hour", min_faces=3))) == {MON + timedelta(hours=9)}
+    assert q.expression_trends(engine, "week", min_faces=100).empty
+
+
+def test_session_filter_and_date_range(engine: sa.Engine, filled) -> None:
+    s1, s2, reference = filled
+    nine_fifteen = MON + timedelta(hours=9, minutes=15)
+    assert as_counts(q.expression_trends(engine, "minute", [s2])) == {
+        nine_fifteen: {**dict.fromkeys(EMOTIONS, 0), "angry": 2}
+    }
+    assert as_counts(q.expression_trends(engine, "minute", [s1]))[nine_fifteen]["angry"] == 0
+    assert q.expression_trends(engine, "minute", []).empty
+    assert as_counts(q.expression_trends(engine, "minute", np.array([s2]))) == as_counts(
+        q.expression_trends(engine, "minute", [s2])
+    )
+
+    # Sub-minute edges: 09:15:30 is in, 09:15:10 is out, and end (09:47:00) is exclusive.
+    start, end = nine_fifteen + timedelta(seconds=30), MON + timedelta(hours=9, minutes=47)
+    hour = as_counts(q.expression_trends(engine, "hour", start=start, end=end))
+    assert hour == {MON + timedelta(hours=9): {**dict.fromkeys(EMOTIONS, 0), "happy": 1, "angry": 2}}
+    aware_start = start.replace(tzinfo=UTC).astimezone(timezone(timedelta(hours=-5)))
+    assert as_counts(q.expression_trends(engine, "hour", start=aware_start, end=end)) == hour
+
+    # Every bucket against the row-by-row reference, over ranges cut at odd seconds.
+    rng = random.Random(7)
+    instants = [MON + timedelta(seconds=rng.randrange(0, 11 * 86400)) for _ in range(12)]
+    instants += [nine_fifteen + timedelta(seconds=s) for s in (0, 10, 11, 50, 60)]
+    for bucket in ("minute", "hour", "day", "week"):
+        for _ in range(12):
+            a, b = sorted(rng.sample(instants, 2))
+            for ids in (None, [s1], [s1, s2]):
+                got = as_counts(q.expression_trends(engine, bucket, ids, a, b))
+                assert got == reference_trends(reference, bucket, ids, a, b), (bucket, ids, a, b)
+        got = as_counts(q.expression_trends(engine, bucket, start=nine_fifteen + timedelta(seconds=11)))
+        assert got == reference_trends(reference, bucket, start=nine_fifteen + timedelta(seconds=11))
+        assert q.expression_trends(engine, bucket, start=MON + timedelta(days=1), end=MON).empty
+
+
+def test_bulk_insert_matches_reference(engine: sa.Engine) -> None:
+    """Large batches (COPY on PostgreSQL) and the rollups agree with row-by-row counting."""
+    sessions = [q.create_event_session(engine, f"s{i}") for i in range(3)]
+    rng = np.random.default_rng(3)
+    n = 600
+    session_ids = rng.choice(sessions, n).tolist()
+    times = [
+        MON + timedelta(seconds=int(s), microseconds=int(u))
+        for s, u in zip(rng.integers(0, 3 * 86400, n), rng.integers(0, 10**6, n), strict=True)
+    ]
+    probabilities = rng.dirichlet(np.ones(len(EMOTIONS)), n)
+    assert q.bulk_insert_observations(engine, session_ids, times, probabilities) == n
+    labels = [EMOTIONS[i] for i in probabilities.argmax(axis=1)]
+    reference = list(zip(session_ids, times, labels, strict=True))
+    start, end = MON + timedelta(hours=5, seconds=17), MON + timedelta(days=2, hours=3, seconds=41)
+    for bucket in ("minute", "hour", "day", "week"):
+        frame = q.expression_trends(engine, bucket, sessions[:2], start, end)
+        assert as_counts(frame, check_means=False) == reference_trends(
+            reference, bucket, sessions[:2], start, end
+        )
+    for bucket_start, group in q.expression_trends(engine, "day").groupby("bucket_start"):
+        mask = np.array([bucket_of(t, "day") == bucket_start for t in times])
+        np.testing.assert_allclose(group["mean_probability"], probabilities[mask].mean(axis=0))
+
+
+def test_session_comparison(engine: sa.Engine, filled) -> None:
+    s1, s2, _ = filled
+    frame = q.session_comparison(engine)
+    assert list(frame.columns) == [
+        "session_id",
+        "session_name",
+        "expression",
+        "faces",
+        "share",
+        "mean_probability",
+        "session_faces",
+    ]
+    assert frame.groupby("session_id")["session_name"].first().to_dict() == {s1: "Lecture", s2: "Open day"}
+    zero = dict.fromkeys(EMOTIONS, 0)
+    assert as_counts(frame, "session_id") == {
+        s1: {**zero, "happy": 5, "sad": 1, "angry": 1, "neutral": 1, "surprise": 1, "fear": 1},
+        s2: {**zero, "angry": 2},
+    }
+    assert set(as_counts(q.session_comparison(engine, min_faces=3), "session_id")) == {s1}
+    assert set(as_counts(q.session_comparison(engine, [s2]), "session_id")) == {s2}
+    assert q.session_comparison(engine, []).empty
+    # 09:15:30 (inclusive) to 14:00:00 (exclusive): S1 has the 09:15:50 photo and 09:47 neutral.
+    start, end = MON + timedelta(hours=9, minutes=15, seconds=30), MON + timedelta(hours=14)
+    assert as_counts(q.session_comparison(engine, start=start, end=end), "session_id") == {
+        s1: {**zero, "happy": 1, "neutral": 1},
+        s2: {**zero, "angry": 2},
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Retention
+
+
+def _rollup_snapshot(engine: sa.Engine) -> dict[str, list]:
+    with engine.connect() as connection:
+        return {
+            table: [
+                tuple(round(v, 9) if isinstance(v, float) else v for v in row)
+                for row in connection.exec_driver_sql(
+                    f"SELECT * FROM {table} ORDER BY session_id, period_start"
+                )
+            ]
+            for table in ("minute_rollups", "hour_rollups")
+        }
+
+
+def test_purge_observations_older_than(engine: sa.Engine, filled) -> None:
+    s1, s2, reference = filled
+    noon = MON + timedelta(hours=12)
+    # Around a cutoff that falls inside a minute and an hour: 12:00:10 goes, 12:00:50 stays.
+    for at, labels in ((noon + timedelta(seconds=10), ["sad"]), (noon + timedelta(seconds=50), ["fear"])):
+        q.save_live_observations(engine, s2, at, faces(*labels))
+        reference += [(s2, at, label) for label in labels]
+    q.save_photo(
+        engine,
+        s2,
+        content_hash="e" * 64,
+        filename="empty-old.jpg",
+        taken_at=MON,
+        time_source="upload",
+        width=1,
+        height=1,
+        faces=[],
+    )
+    now = noon + timedelta(days=30, seconds=30)  # cutoff: MON 12:00:30
+    cutoff = now - timedelta(days=30)
+    expected_deleted = sum(1 for _, at, _ in reference if at < cutoff)
+
+    assert q.purge_observations_older_than(engine, 30, now=now) == expected_deleted == 8
+    remaining = [r for r in reference if r[1] >= cutoff]
+    assert count_rows(engine, "observations") == len(remaining)
+    assert count_rows(engine, "photos") == 0  # the 09:15:50 photo lost its faces; the empty old one went too
+    for bucket in ("minute", "hour", "day", "week"):
+        assert as_counts(q.expression_trends(engine, bucket)) == reference_trends(remaining, bucket)
+    snapshot = _rollup_snapshot(engine)
+    q.rebuild_rollups(engine)
+    assert _rollup_snapshot(engine) == snapshot  # rollups still equal a recount of the observations
+
+    assert q.purge_observations_older_than(engine, 30, now=now) == 0
+    with pytest.raises(ValueError):
+        q.purge_observations_older_than(engine, -1)
+    assert q.purge_observations_older_than(engine, 0, now=MON + timedelta(days=100)) == len(remaining)
+    assert [s.n_faces for s in q.list_event_sessions(engine)] == [0, 0]
