@@ -104,6 +104,14 @@ def _fresh_database(backend: str, pg_url: str | None) -> Iterator[str]:
         admin.dispose()
 
 
+def _refused(engine: Engine) -> None:
+    try:
+        queries.expression_trends(engine, "minute")
+    except queries.TooManyBucketsError:
+        return
+    raise AssertionError("minute buckets over the whole term should be refused")
+
+
 def _run(engine: Engine, backend: str, args: argparse.Namespace) -> list[str]:
     rng = np.random.default_rng(args.seed)
     session_ids, starts = _create_sessions(engine, rng, args.sessions, args.weeks)
@@ -122,12 +130,23 @@ def _run(engine: Engine, backend: str, args: argparse.Namespace) -> list[str]:
     # Deliberately not minute-aligned, so the sub-minute edges hit the observations table too.
     start = TERM_START + timedelta(weeks=2, hours=3, minutes=30, seconds=17)
     end = TERM_START + timedelta(weeks=9, seconds=43)
-    cases: list[tuple[str, Callable[[], object]]] = []
-    for bucket in ("minute", "hour", "day", "week"):
+    day_start = TERM_START + timedelta(weeks=4)
+    cases: list[tuple[str, Callable[[], object]]] = [
+        # Minute buckets follow one event (queries.MAX_MINUTE_SPAN); wider spans are refused.
+        (
+            "trends minute, all sessions, one day",
+            lambda: queries.expression_trends(
+                engine, "minute", None, day_start, day_start + timedelta(days=1)
+            ),
+        ),
+        ("trends minute, 1 session", lambda: queries.expression_trends(engine, "minute", chosen[:1])),
+        ("trends minute, whole term (refused)", lambda: _refused(engine)),
+    ]
+    for bucket in ("hour", "day", "week"):
         cases.append(
             (f"trends {bucket}, all sessions", lambda b=bucket: queries.expression_trends(engine, b))
         )
-    for bucket in ("minute", "hour", "day", "week"):
+    for bucket in ("hour", "day", "week"):
         cases.append(
             (
                 f"trends {bucket}, 10 sessions + range",

@@ -309,6 +309,31 @@ def _find_photo(session: Session, session_id: int, content_hash: str) -> PhotoSa
 # Reading
 
 
+#: Minute buckets follow one event; over a term they would return ~10^5 buckets to chart.
+MAX_MINUTE_SPAN = timedelta(days=14)
+
+
+class TooManyBucketsError(ValueError):
+    """Minute buckets asked for data spanning more than MAX_MINUTE_SPAN; the message is for the user."""
+
+
+def _minute_span(
+    connection: Connection, session_ids: Sequence[int] | None, start: datetime | None, end: datetime | None
+) -> timedelta:
+    """Time between the first and last minute with faces under these filters (minute rollups, indexed)."""
+    table = next(level.table for level in rollups.LEVELS if level.period == "minute")
+    column = table.c.period_start
+    query = select(func.min(column), func.max(column))
+    if session_ids is not None:
+        query = query.where(table.c.session_id.in_(list(session_ids)))
+    if start is not None:
+        query = query.where(column >= floor_to(start, "minute"))
+    if end is not None:
+        query = query.where(column < end)
+    first, last = connection.execute(query).one()
+    return (last - first) if first is not None and last is not None else timedelta(0)
+
+
 def expression_trends(
     engine: Engine,
     bucket: str,
@@ -321,9 +346,18 @@ def expression_trends(
 
     One row per (bucket_start, expression), all 7 expressions per bucket, sorted by time then
     EMOTIONS order. Buckets with fewer than `min_faces` faces are dropped (privacy threshold).
+    Minute buckets over more than MAX_MINUTE_SPAN of data raise TooManyBucketsError.
     """
     check_bucket(bucket)
     with engine.connect() as connection:
+        if bucket == "minute":
+            span = _minute_span(connection, _ids(session_ids), _utc(start), _utc(end))
+            if span > MAX_MINUTE_SPAN:
+                raise TooManyBucketsError(
+                    f"Minute buckets are for following one event: these filters cover {span.days} days of "
+                    f"faces (at most {MAX_MINUTE_SPAN.days}). Narrow the dates or sessions, or pick hour, "
+                    "day or week."
+                )
         wide = wide_totals(connection, bucket, _ids(session_ids), _utc(start), _utc(end))
     frame = long_format(wide, "bucket_start", "bucket_faces", min_faces)
     frame["bucket_start"] = pd.to_datetime(frame["bucket_start"], unit="s").astype("datetime64[us]")
@@ -429,6 +463,7 @@ def _ids(session_ids: Sequence[int] | None) -> list[int] | None:
 
 
 __all__ = [
+    "TooManyBucketsError",
     "FaceLike",
     "PhotoSaveResult",
     "SessionInfo",

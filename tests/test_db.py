@@ -752,3 +752,14 @@ def test_purge_observations_older_than(engine: sa.Engine, filled) -> None:
         q.purge_observations_older_than(engine, -1)
     assert q.purge_observations_older_than(engine, 0, now=MON + timedelta(days=100)) == len(remaining)
     assert [s.n_faces for s in q.list_event_sessions(engine)] == [0, 0]
+
+
+def test_minute_buckets_over_more_than_two_weeks_are_refused(engine: sa.Engine) -> None:
+    sid = q.create_event_session(engine, "term")
+    q.save_live_observations(engine, sid, MON, faces("happy"))
+    q.save_live_observations(engine, sid, MON + timedelta(days=20), faces("sad"))
+    with pytest.raises(q.TooManyBucketsError, match="20 days"):
+        q.expression_trends(engine, "minute")
+    one_day = q.expression_trends(engine, "minute", start=MON, end=MON + timedelta(days=1))
+    assert as_counts(one_day) == {MON: {**dict.fromkeys(EMOTIONS, 0), "happy": 1}}
+    assert len(as_counts(q.expression_trends(engine, "hour"))) == 2
