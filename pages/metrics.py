@@ -1,0 +1,105 @@
+"""Model metrics: how well the committed model recognises apparent expressions, and where it fails."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from fer_core import config
+from ui.charts import class_distribution, confusion_heatmap, per_class_bars, training_curves
+from ui.layout import require_entrypoint
+from ui.model_report import card_section, load_history, load_model_card, load_report
+
+require_entrypoint()
+
+st.title("Model metrics")
+st.caption(
+    "Scores of the expression model on FER2013's held-out PrivateTest faces. They describe how often "
+    "the model agrees with the dataset's labels of *apparent* expression — not how people feel."
+)
+
+report = load_report()
+if report is None:
+    st.info(
+        f"No model metrics found at `{config.METRICS_PATH}`. Train and evaluate the model "
+        "(`python -m training.train`, `python -m training.export`, then `python -m training.evaluate`) "
+        "to create them."
+    )
+    st.stop()
+
+test = report.test
+cols = st.columns(4)
+cols[0].metric("Accuracy (PrivateTest)", f"{test.accuracy:.1%}", help=f"{test.n:,} test faces, single pass")
+cols[1].metric(
+    "Macro-F1 (PrivateTest)", f"{test.macro_f1:.3f}", help="Mean of the 7 per-expression F1 scores"
+)
+
+if test.tta_accuracy is not None:
+    cols[2].metric(
+        "Accuracy with flip TTA",
+        f"{test.tta_accuracy:.1%}",
+        delta=f"{test.tta_accuracy - test.accuracy:+.1%}",
+        help="Averaging each face's prediction with that of its mirror image (two passes)",
+    )
+if test.tta_macro_f1 is not None:
+    cols[3].metric(
+        "Macro-F1 with flip TTA",
+        f"{test.tta_macro_f1:.3f}",
+        delta=f"{test.tta_macro_f1 - test.macro_f1:+.3f}",
+    )
+
+st.subheader("Where the model errs")
+left, right = st.columns([3, 2], gap="large")
+with left:
+    normalised = st.toggle("Row-normalised (share of each true expression)", value=True)
+    matrix = report.confusion_normalised if normalised else report.confusion_counts
+    st.plotly_chart(confusion_heatmap(matrix, normalised), width="stretch", key="confusion")
+with right:
+    st.markdown("**Per expression (PrivateTest)**")
+    st.dataframe(
+        report.per_class,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "expression": "Expression",
+            "precision": st.column_config.NumberColumn("Precision", format="%.3f"),
+            "recall": st.column_config.NumberColumn("Recall", format="%.3f"),
+            "f1": st.column_config.NumberColumn("F1", format="%.3f"),
+            "support": st.column_config.NumberColumn("Test faces", format="%d"),
+        },
+    )
+    st.caption(
+        "Precision: how often a predicted expression is right. Recall: how many faces of it are found."
+    )
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.plotly_chart(per_class_bars(report.per_class), width="stretch", key="per_class")
+with right:
+    st.plotly_chart(class_distribution(report.class_distribution), width="stretch", key="distribution")
+
+st.subheader("Training")
+history = load_history()
+if history is not None:
+    st.plotly_chart(training_curves(history), width="stretch", key="curves")
+elif config.MODELS_DIR.joinpath("curves.png").is_file():
+    st.image(str(config.MODELS_DIR / "curves.png"), caption="Training curves", width="stretch")
+else:
+    st.info(f"No training history at `{config.HISTORY_PATH}`; it is written when the model is trained.")
+training = report.training
+if training:
+    st.caption(
+        f"{training.get('epochs_run', '?')} epochs, best epoch {training.get('best_epoch', '?')} "
+        f"(validation accuracy {float(training.get('best_val_accuracy', 0)):.1%}), "
+        f"{float(training.get('wall_seconds', 0)) / 3600:.2f} h of training on FER2013's Training faces."
+    )
+
+st.subheader("Model card")
+card = load_model_card()
+if card is None:
+    st.info(f"No model card at `{config.MODEL_CARD_PATH}`; `python -m training.evaluate` writes it.")
+else:
+    for heading in ("Observations", "Limits"):
+        if section := card_section(card, heading):
+            st.markdown(f"**{heading}**\n\n{section}")
+    with st.expander("Full model card"):
+        st.markdown(card)

@@ -1,0 +1,93 @@
+"""Mood trends: apparent-expression shares over time and per session, above the privacy threshold."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from db.buckets import BUCKETS
+from db.queries import TooManyBucketsError, list_event_sessions
+from ui.charts import bucket_faces, session_bars, trend_area
+from ui.layout import require_entrypoint, session_label
+from ui.resources import database_errors, engine_or_stop
+from ui.settings import load_settings
+from ui.trend_data import date_bounds, export_table, load_trends
+
+require_entrypoint()
+
+settings = load_settings()
+engine = engine_or_stop(settings)
+min_faces = settings.min_faces_per_bucket
+
+st.title("Mood trends")
+st.caption(
+    "How faces at your events *appeared* over time, in aggregate. These are estimates of apparent "
+    "expression, not of what anyone felt."
+)
+
+with database_errors("load the event sessions"):
+    sessions = list_event_sessions(engine)
+if not sessions:
+    st.info("No sessions yet — upload event photos on the Event photos page.")
+    st.page_link("pages/photos.py", label="Go to Event photos", icon=":material/photo_library:")
+    st.stop()
+
+by_id = {info.id: info for info in sessions}
+filters = st.columns([5, 4, 4])
+chosen = filters[0].multiselect(
+    "Sessions",
+    list(by_id),
+    format_func=lambda i: session_label(by_id[i], counts=True),
+    placeholder="All sessions",
+)
+dates = filters[1].date_input("Dates (UTC, optional)", value=[], format="YYYY-MM-DD")
+bucket = filters[2].radio("Time bucket", BUCKETS, index=BUCKETS.index("hour"), horizontal=True)
+start, end = date_bounds(dates if isinstance(dates, list | tuple) else [dates])
+
+try:
+    with database_errors("load the trends"):
+        data = load_trends(engine, bucket, chosen or None, start, end, min_faces)
+except TooManyBucketsError as exc:  # minute buckets over weeks of data
+    st.warning(str(exc))
+    st.stop()
+
+if data.empty:
+    st.info(
+        "No faces match these filters yet — choose other sessions or dates, "
+        "or upload event photos on the Event photos page."
+    )
+    st.stop()
+
+hidden = [
+    f"{n} {what}{'s' if n != 1 else ''}"
+    for n, what in ((data.hidden_buckets, f"{bucket} bucket"), (data.hidden_sessions, "session"))
+    if n
+]
+st.caption(
+    f"Time buckets and sessions with fewer than {min_faces} faces are hidden so that no individual can be "
+    "singled out." + (f" Hidden with these filters: {' and '.join(hidden)}." if hidden else "")
+)
+
+
+if data.trends.empty:
+    st.warning(
+        f"Every {bucket} bucket has fewer than {min_faces} faces, so none can be shown. "
+        "Pick a coarser time bucket (e.g. day or week) or include more sessions."
+    )
+else:
+    st.plotly_chart(trend_area(data.trends), width="stretch", key="trend_chart")
+    st.plotly_chart(bucket_faces(data.trends), width="stretch", key="faces_chart")
+
+if not data.sessions.empty:
+    st.plotly_chart(session_bars(data.sessions), width="stretch", key="sessions_chart")
+
+if not data.trends.empty:
+    table = export_table(data)
+    with st.expander("Aggregated table"):
+        st.dataframe(table, hide_index=True, width="stretch")
+    st.download_button(
+        "Download CSV",
+        table.to_csv(index=False).encode("utf-8"),
+        file_name=f"campus_fer_trends_{bucket}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )

@@ -1,0 +1,225 @@
+"""The upload pipeline behind the Event photos page, with real photos, bad files and database failures."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from db import queries
+from db.engine import make_engine
+from fer_core.recognizer import Recognizer
+from tests.photos import encode, group_photo
+from ui.photo_pipeline import BatchSummary, UploadedPhoto, process_batch, process_file
+
+LIMIT = 25 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> Recognizer:
+    return Recognizer()
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'pipeline.sqlite3'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_id(engine: Engine) -> int:
+    return queries.create_event_session(engine, "Open day")
+
+
+def photo(n_faces: int, seed: int, fmt: str = "JPEG", name: str | None = None) -> UploadedPhoto:
+    rgb, _ = group_photo(n_faces, seed=seed)
+    return UploadedPhoto(name or f"group_{seed}.{fmt.lower()}", encode(rgb, fmt))
+
+
+def png_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
+    """A tiny PNG that claims to be 400 megapixels (decompression-bomb shape)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def stored(engine: Engine, session_id: int) -> dict[str, int]:
+    """filename -> number of faces stored, straight from the database."""
+    return {p["filename"]: p["n_faces"] for p in queries.photo_results(engine, session_id)}
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_each_format_is_analysed_and_saved(engine, recognizer, session_id, fmt):
+    upload = photo(3, seed=1, fmt=fmt)
+    outcome = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT)
+    assert outcome.status == "saved", outcome.message
+    assert outcome.n_faces == 3
+    assert outcome.time_source == "upload"
+    assert outcome.annotated is not None and outcome.annotated[:2] == b"\xff\xd8"  # a JPEG preview, in memory
+    [row] = queries.photo_results(engine, session_id)
+    assert (row["filename"], row["n_faces"], len(row["faces"]), row["time_source"]) == (
+        upload.name,
+        3,
+        3,
+        "upload",
+    )
+    assert (row["width"], row["height"]) == (1280, 720)
+
+
+def test_exif_capture_time_is_used(engine, recognizer, session_id):
+    rgb, _ = group_photo(2, seed=2)
+    exif = Image.Exif()
+    exif[0x0132] = "2025:05:03 10:15:00"  # DateTime
+    upload = UploadedPhoto("exif.jpg", encode(rgb, "JPEG", exif=exif.tobytes()))
+    outcome = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT)
+    assert outcome.status == "saved"
+    [row] = queries.photo_results(engine, session_id)
+    assert row["time_source"] == "exif"
+    assert row["taken_at"].isoformat() == "2025-05-03T10:15:00"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("notes.jpg", b"These are meeting notes, not a photo.\n" * 20, "not an image"),
+        ("empty.jpg", b"", "empty (0 bytes)"),
+        ("bomb.png", png_bomb(), "too large"),
+    ],
+)
+def test_bad_files_are_refused_and_not_stored(engine, recognizer, session_id, name, data, expected):
+    outcome = process_file(engine, recognizer, session_id, UploadedPhoto(name, data), max_bytes=LIMIT)
+    assert outcome.status == "refused"
+    assert expected in outcome.message
+    assert stored(engine, session_id) == {}
+
+
+def test_truncated_jpeg_is_refused(engine, recognizer, session_id):
+    data = photo(3, seed=3).data
+    outcome = process_file(
+        engine, recognizer, session_id, UploadedPhoto("cut.jpg", data[: len(data) // 2]), max_bytes=LIMIT
+    )
+    assert outcome.status == "refused"
+    assert "truncated or corrupt" in outcome.message
+    assert stored(engine, session_id) == {}
+
+
+def test_file_over_the_size_limit_is_refused(engine, recognizer, session_id):
+    upload = photo(2, seed=4, fmt="PNG")
+    outcome = process_file(engine, recognizer, session_id, upload, max_bytes=len(upload.data) - 1)
+    assert outcome.status == "refused"
+    assert "above the" in outcome.message and "limit" in outcome.message
+    assert stored(engine, session_id) == {}
+
+
+def test_photo_without_a_face_is_recorded_with_zero_faces(engine, recognizer, session_id):
+    gradient = np.tile(np.linspace(0, 255, 640, dtype=np.uint8), (480, 1))
+    upload = UploadedPhoto("empty_hall.png", encode(np.dstack([gradient] * 3), "PNG"))
+    outcome = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT)
+    assert outcome.status == "no_face"
+    assert "No face found" in outcome.message
+    assert stored(engine, session_id) == {"empty_hall.png": 0}
+    again = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT)
+    assert again.status == "duplicate"
+
+
+def test_duplicate_is_reported_and_counted_once(engine, recognizer, session_id):
+    upload = photo(3, seed=5)
+    first = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT)
+    renamed = UploadedPhoto("copy_of_group.jpg", upload.data)
+    second = process_file(engine, recognizer, session_id, renamed, max_bytes=LIMIT)
+    assert (first.status, second.status) == ("saved", "duplicate")
+    assert "Already in this session" in second.message
+    assert second.photo_id == first.photo_id
+    assert stored(engine, session_id) == {upload.name: 3}
+    other = queries.create_event_session(engine, "Another event")
+    assert process_file(engine, recognizer, other, upload, max_bytes=LIMIT).status == "saved"
+
+
+def test_database_error_mid_batch_keeps_earlier_photos(engine, recognizer, session_id, monkeypatch):
+    real_save = queries.save_photo
+    calls = {"n": 0}
+
+    def flaky_save(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OperationalError("INSERT INTO photos ...", {}, Exception("disk I/O error"))
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "save_photo", flaky_save)
+    uploads = [photo(2 + i % 2, seed=10 + i) for i in range(5)]
+    progress: list[str] = []
+    outcomes = process_batch(
+        engine,
+        recognizer,
+        session_id,
+        uploads,
+        max_bytes=LIMIT,
+        on_progress=lambda i, o: progress.append(o.status),
+    )
+    assert [o.status for o in outcomes] == ["saved", "saved", "db_error", "saved", "saved"]
+    assert progress == [o.status for o in outcomes]
+    assert "database reported an error" in outcomes[2].message
+    assert "photos saved before it are kept" in outcomes[2].message
+    assert set(stored(engine, session_id)) == {uploads[i].name for i in (0, 1, 3, 4)}
+    # The failed file can simply be uploaded again.
+    monkeypatch.setattr(queries, "save_photo", real_save)
+    retry = process_batch(engine, recognizer, session_id, uploads, max_bytes=LIMIT)
+    assert [o.status for o in retry] == ["duplicate", "duplicate", "saved", "duplicate", "duplicate"]
+    assert len(stored(engine, session_id)) == 5
+
+
+def test_database_down_stops_the_batch_with_a_message(engine, recognizer, session_id, monkeypatch):
+    def broken_save(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(queries, "save_photo", broken_save)
+    outcomes = process_batch(
+        engine, recognizer, session_id, [photo(2, seed=20 + i) for i in range(5)], max_bytes=LIMIT
+    )
+    assert [o.status for o in outcomes] == ["db_error"] * 3 + ["skipped"] * 2
+    assert "upload this one again" in outcomes[4].message
+    assert stored(engine, session_id) == {}
+
+
+def test_deleted_session_is_reported_not_raised(engine, recognizer, session_id):
+    queries.delete_event_session(engine, session_id)
+    [outcome] = process_batch(engine, recognizer, session_id, [photo(2, seed=30)], max_bytes=LIMIT)
+    assert outcome.status == "error"
+    assert "does not exist" in outcome.message
+
+
+def test_mixed_batch_summary(engine, recognizer, session_id):
+    good = photo(4, seed=40)
+    uploads = [
+        good,
+        UploadedPhoto("bad.jpg", b"nope"),
+        UploadedPhoto("again.jpg", good.data),
+        photo(2, seed=41),
+    ]
+    summary = BatchSummary(process_batch(engine, recognizer, session_id, uploads, max_bytes=LIMIT))
+    assert summary.count("saved") == 2
+    assert summary.count("refused") == 1
+    assert summary.count("duplicate") == 1
+    assert summary.faces_saved == 6
+    assert queries.get_event_session(engine, session_id).n_faces == 6

@@ -1,0 +1,201 @@
+"""The app's small parts: settings, annotation, the live analyzer's threading, the model report loaders."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fer_core.annotate import annotate, caption, hex_to_rgb
+from fer_core.labels import EMOTION_COLORS, EMOTIONS
+from fer_core.recognizer import FaceResult
+from ui.live_analyzer import LiveAnalyzer, RateMeter
+from ui.model_report import card_section, load_history, load_report
+from ui.settings import DEFAULT_NOTICE, AppSettings, load_settings
+
+
+def face(label: str = "happy", confidence: float = 0.87, box=(20, 30, 60, 60)) -> FaceResult:
+    p = np.full(len(EMOTIONS), (1.0 - confidence) / (len(EMOTIONS) - 1), dtype=np.float32)
+    p[EMOTIONS.index(label)] = confidence
+    return FaceResult(box, p)
+
+
+# -- settings -----------------------------------------------------------------------------------------
+
+
+def test_settings_defaults():
+    settings = load_settings(environ={}, secrets={})
+    assert settings == AppSettings()
+    assert (settings.max_upload_mb, settings.min_faces_per_bucket) == (25.0, 5)
+    assert settings.notice == DEFAULT_NOTICE
+    assert settings.rtc_configuration == {"iceServers": []}  # host candidates only: localhost works
+    assert settings.max_upload_bytes == 25 * 1024 * 1024
+
+
+def test_settings_from_environment_win_over_secrets():
+    ice = [{"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "c"}]
+    settings = load_settings(
+        environ={"CAMPUS_FER_MAX_UPLOAD_MB": "10", "CAMPUS_FER_ICE_SERVERS": json.dumps(ice)},
+        secrets={"max_upload_mb": 50, "min_faces_per_bucket": 3, "notice": "Custom notice."},
+    )
+    assert settings.max_upload_mb == 10
+    assert settings.min_faces_per_bucket == 3
+    assert settings.notice == "Custom notice."
+    assert settings.rtc_configuration == {"iceServers": ice}
+    assert not settings.problems
+
+
+def test_invalid_settings_fall_back_and_are_reported():
+    settings = load_settings(
+        environ={"CAMPUS_FER_MAX_UPLOAD_MB": "lots", "CAMPUS_FER_ICE_SERVERS": "[{]"},
+        secrets={"live_record_interval_s": -1, "ice_servers": [{"username": "no urls"}]},
+    )
+    assert settings.max_upload_mb == 25.0
+    assert settings.ice_servers == ()
+    assert settings.live_record_interval_s == 10.0
+    assert len(settings.problems) == 3
+    assert any("CAMPUS_FER_MAX_UPLOAD_MB" in p for p in settings.problems)
+
+
+# -- annotation ---------------------------------------------------------------------------------------
+
+
+def test_annotate_draws_on_a_copy_in_the_expression_colour():
+    image = np.full((200, 300, 3), 255, dtype=np.uint8)
+    out = annotate(image, [face("sad", 0.5, (50, 60, 80, 80))])
+    assert out.shape == image.shape and out.dtype == np.uint8
+    assert (image == 255).all()  # the input is untouched
+    assert tuple(out[100, 50]) == hex_to_rgb(EMOTION_COLORS["sad"])  # left edge of the box
+    assert caption("happy", 0.873) == "happy 87%"
+
+
+def test_annotate_handles_faces_at_the_edges_and_no_faces():
+    image = np.zeros((120, 160, 3), dtype=np.uint8)
+    assert (annotate(image, []) == image).all()
+    out = annotate(image, [face(box=(-10, -5, 50, 50)), face("angry", box=(140, 100, 40, 40))])
+    assert out.any()
+
+
+def test_annotate_rejects_non_rgb():
+    with pytest.raises(ValueError, match="RGB uint8"):
+        annotate(np.zeros((10, 10), dtype=np.uint8), [])
+
+
+# -- live analyzer ------------------------------------------------------------------------------------
+
+
+def test_frame_callback_never_waits_for_a_slow_model():
+    release = threading.Event()
+    started = threading.Event()
+
+    def blocked_analyze(rgb: np.ndarray) -> list[FaceResult]:
+        started.set()
+        release.wait(timeout=10)  # a model that takes "forever" until the test releases it
+        return [face()]
+
+    analyzer = LiveAnalyzer(blocked_analyze)
+    frame = np.zeros((240, 320, 3), dtype=np.uint8)
+    analyzer.process_frame(frame)
+    assert started.wait(timeout=5)
+    start = time.perf_counter()
+    for _ in range(30):
+        out = analyzer.process_frame(frame)  # would block for 10 s if it waited for the model
+    assert time.perf_counter() - start < 5
+    assert out.shape == frame.shape
+    assert analyzer.snapshot().frames_analysed == 0
+    release.set()
+    deadline = time.monotonic() + 5
+    while analyzer.snapshot().frames_analysed < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    snapshot = analyzer.snapshot()
+    assert snapshot.frames_shown == 31
+    assert snapshot.frames_analysed == 2  # the first frame, then only the newest: 29 were skipped
+    assert snapshot.faces[0]["label"] == "happy"
+    assert analyzer.updates.get(timeout=1).frames_analysed >= 1
+
+
+def test_recording_is_rate_limited_and_errors_are_reported():
+    writes: list[tuple[int, int]] = []
+    lock = threading.Lock()
+
+    def save(session_id, observed_at, faces):
+        with lock:
+            writes.append((session_id, len(faces)))
+        return len(faces)
+
+    analyzer = LiveAnalyzer(lambda rgb: [face(), face("sad")], save=save, record_interval_s=0.25)
+    frame = np.zeros((120, 160, 3), dtype=np.uint8)
+    analyzer.set_recording(7)
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        analyzer.process_frame(frame)
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert 2 <= len(writes) <= 5  # ~1 s at one sample per 0.25 s, not one per frame
+    assert set(writes) == {(7, 2)}
+    assert analyzer.snapshot().recorded_faces == 2 * len(writes)
+
+    def broken_save(session_id, observed_at, faces):
+        raise ValueError("Event session 7 does not exist (was it deleted?).")
+
+    analyzer.configure(lambda rgb: [face()], broken_save, 0.01)
+    analyzer.set_recording(8)
+    for _ in range(20):
+        analyzer.process_frame(frame)
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert "does not exist" in (analyzer.snapshot().error or "")
+
+
+def test_analysis_failure_keeps_the_video_running():
+    def broken(rgb):
+        raise RuntimeError("onnx exploded")
+
+    analyzer = LiveAnalyzer(broken)
+    frame = np.zeros((120, 160, 3), dtype=np.uint8)
+    for _ in range(5):
+        assert analyzer.process_frame(frame).shape == frame.shape
+        time.sleep(0.02)
+    time.sleep(0.1)
+    assert "Analysis failed" in analyzer.snapshot().error
+
+
+def test_rate_meter():
+    meter = RateMeter(window_s=3.0)
+    for i in range(11):
+        meter.tick(now=100.0 + i * 0.1)
+    assert meter.rate(now=101.0) == pytest.approx(10.0)
+    assert meter.rate(now=103.95) == pytest.approx(1 / 3.0)  # one event left: averaged over the window
+    assert meter.rate(now=105.0) == 0.0
+
+
+# -- model report -------------------------------------------------------------------------------------
+
+
+def test_model_report_reads_the_committed_metrics():
+    report = load_report()
+    assert report is not None
+    assert list(report.per_class["expression"]) == list(EMOTIONS)
+    assert len(report.confusion_counts) == len(EMOTIONS)
+    assert 0.0 <= report.test.accuracy <= 1.0
+
+
+def test_model_report_missing_or_malformed(tmp_path: Path):
+    assert load_report(tmp_path / "missing.json") is None
+    (tmp_path / "bad.json").write_text('{"splits": {}}')
+    assert load_report(tmp_path / "bad.json") is None
+    assert load_history(tmp_path / "missing.csv") is None
+    (tmp_path / "history.csv").write_text("epoch,accuracy,val_accuracy,loss,val_loss\n0,0.3,0.35,1.8,1.7\n")
+    assert len(load_history(tmp_path / "history.csv")) == 1
+
+
+def test_card_section():
+    card = "# Card\n\n## Observations\n- one\n- two\n\n## Limits\nSome limits.\n"
+    assert card_section(card, "Observations") == "- one\n- two"
+    assert card_section(card, "Limits") == "Some limits."
+    assert card_section(card, "Missing") is None

@@ -1,0 +1,105 @@
+"""Process-wide resources (the recognizer, the database engine) built once and shared by every page.
+
+`st.cache_resource` keeps one ONNX session and one connection pool for all browser sessions;
+the `*_or_stop` helpers turn a failure into a clear message on the page instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from db.engine import make_engine
+from db.settings import database_url
+from fer_core.config import ONNX_MODEL_PATH
+from fer_core.recognizer import Recognizer
+from ui.settings import AppSettings, load_settings
+
+LOGGER = logging.getLogger(__name__)
+
+
+def _model_version() -> float:
+    """The model file's modification time: a retrained model is picked up without a restart."""
+    try:
+        return ONNX_MODEL_PATH.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+@st.cache_resource(show_spinner="Loading the expression model…", max_entries=1)
+def _recognizer(model_version: float) -> Recognizer:
+    # model_version is part of the cache key (Streamlit ignores only _-prefixed arguments).
+    return Recognizer()
+
+
+@st.cache_resource(show_spinner="Opening the database…")
+def _engine(url: str) -> Engine:
+    return make_engine(url)
+
+
+def get_recognizer() -> Recognizer:
+    """The shared recognizer (FileNotFoundError if the model is missing)."""
+    return _recognizer(_model_version())
+
+
+def get_engine(settings: AppSettings | None = None) -> Engine:
+    """The shared engine for the configured database, migrated to the current schema."""
+    settings = settings or load_settings()
+    return _engine(database_url(settings.database_url))
+
+
+def safe_url(url: str) -> str:
+    """The database URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparseable database URL)"
+
+
+def recognizer_or_stop() -> Recognizer:
+    """The recognizer, or an error on the page and the end of this script run."""
+    try:
+        return get_recognizer()
+    except Exception as exc:
+        LOGGER.exception("loading the model failed")
+        st.error(
+            f"The expression model could not be loaded from `{ONNX_MODEL_PATH}` ({exc}). "
+            "Check that the models/ folder was deployed with the app."
+        )
+        st.stop()
+        raise  # st.stop() raises; this keeps type checkers happy
+
+
+def engine_or_stop(settings: AppSettings | None = None) -> Engine:
+    """The engine, or an error on the page and the end of this script run."""
+    settings = settings or load_settings()
+    url = database_url(settings.database_url)
+    try:
+        return _engine(url)
+    except (SQLAlchemyError, OSError, ValueError) as exc:
+        LOGGER.exception("opening the database failed")
+        st.error(
+            f"The database at `{safe_url(url)}` could not be opened ({type(exc).__name__}). "
+            "Check CAMPUS_FER_DATABASE_URL and that the database server is running, then reload the page."
+        )
+        st.stop()
+        raise
+
+
+@contextmanager
+def database_errors(action: str) -> Iterator[None]:
+    """Turn a database failure while doing `action` into a message and the end of this run."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        LOGGER.exception("database error while trying to %s", action)
+        st.error(
+            f"Could not {action}: the database reported an error ({type(exc).__name__}). "
+            "Please try again; if it keeps happening, check the database server."
+        )
+        st.stop()

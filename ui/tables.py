@@ -1,0 +1,73 @@
+"""Tables shown on the pages, shaped from pipeline outcomes and db query results."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from fer_core.labels import EMOTIONS
+from ui.photo_pipeline import FileOutcome
+
+STATUS_TEXT = {
+    "saved": "saved",
+    "no_face": "no face found",
+    "duplicate": "already in session",
+    "refused": "refused",
+    "db_error": "database error",
+    "error": "failed",
+    "skipped": "not processed",
+}
+
+
+def expression_counts(labels: Iterable[str]) -> str:
+    """'happy ×3, neutral ×1' in EMOTIONS order."""
+    counts = Counter(labels)
+    return ", ".join(f"{name} ×{counts[name]}" for name in EMOTIONS if counts[name])
+
+
+def outcomes_table(outcomes: Sequence[FileOutcome]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "file": o.filename,
+                "result": STATUS_TEXT.get(o.status, o.status),
+                "faces": o.n_faces,
+                "apparent expressions": expression_counts(f.label for f in o.faces),
+                "details": o.message,
+            }
+            for o in outcomes
+        ],
+        columns=["file", "result", "faces", "apparent expressions", "details"],
+    )
+
+
+def photos_table(photos: Sequence[dict]) -> pd.DataFrame:
+    """One row per stored photo (db.queries.photo_results)."""
+    return pd.DataFrame(
+        [
+            {
+                "file": p["filename"],
+                "taken at (UTC)": p["taken_at"],
+                "time from": "camera (EXIF)" if p["time_source"] == "exif" else "upload",
+                "size": f"{p['width']}×{p['height']}",
+                "faces": p["n_faces"],
+                "apparent expressions": expression_counts(face["label"] for face in p["faces"]),
+            }
+            for p in photos
+        ],
+        columns=["file", "taken at (UTC)", "time from", "size", "faces", "apparent expressions"],
+    )
+
+
+def live_faces_table(faces: Sequence[dict]) -> pd.DataFrame:
+    """The faces of the latest analysed webcam frame, left to right."""
+    rows = sorted(faces, key=lambda f: f["box"][0])
+    return pd.DataFrame(
+        [
+            {"face": i + 1, "apparent expression": f["label"], "confidence": f"{f['confidence']:.0%}"}
+            for i, f in enumerate(rows)
+        ],
+        columns=["face", "apparent expression", "confidence"],
+    )
