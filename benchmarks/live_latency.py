@@ -45,8 +45,8 @@ def main() -> None:
             times[i] = time.perf_counter() - start
         ms = times * 1e3
         print(
-            f"| {n_faces} | {args.frames} | {np.median(ms):.1f} | {np.percentile(ms, 95):.1f} | {ms.max():.1f} | "
-            f"{1e3 / np.percentile(ms, 95):.0f} |",
+            f"| {n_faces} | {args.frames} | {np.median(ms):.1f} | {np.percentile(ms, 95):.1f} | "
+            f"{ms.max():.1f} | {1e3 / np.percentile(ms, 95):.0f} |",
             flush=True,
         )
 
