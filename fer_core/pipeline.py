@@ -13,18 +13,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fer_core.images import ImageError, ImageSource, load_image
+from fer_core.images import ImageSource, load_image
 from fer_core.recognizer import DECODE_MAX_SIDE, Detected, FaceResult, Recognizer
 
 
 @dataclass
 class PhotoAnalysis:
-    """One photo's outcome: the decoded pixels and faces, or the error that stopped it."""
+    """One photo's outcome: the decoded pixels and faces, or the error that stopped it
+    (an ImageError for unusable input; any other exception is passed on, not raised, so one
+    bad photo never ends the batch)."""
 
     index: int
     rgb: np.ndarray | None = None
     faces: list[FaceResult] | None = None
-    error: ImageError | None = None
+    error: Exception | None = None
 
 
 @dataclass
@@ -32,15 +34,15 @@ class _Detected:
     index: int
     rgb: np.ndarray | None = None
     found: Detected | None = None
-    error: ImageError | None = None
+    error: Exception | None = None
 
 
 def _decode_and_detect(recognizer: Recognizer, index: int, source: ImageSource) -> _Detected:
     try:
         rgb = load_image(source, max_side=DECODE_MAX_SIDE)
-    except ImageError as error:
+        return _Detected(index, rgb, recognizer.detect_faces(rgb))
+    except Exception as error:  # reported per photo by the caller
         return _Detected(index, error=error)
-    return _Detected(index, rgb, recognizer.detect_faces(rgb))
 
 
 def _classify(recognizer: Recognizer, group: list[_Detected]) -> Iterator[PhotoAnalysis]:

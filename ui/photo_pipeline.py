@@ -21,8 +21,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from db import queries
 from db.timeutils import utcnow
 from fer_core.annotate import annotate
-from fer_core.images import ImageError, capture_time, load_image
-from fer_core.recognizer import DECODE_MAX_SIDE, FaceResult, Recognizer
+from fer_core.images import ImageError, capture_time
+from fer_core.pipeline import PhotoAnalysis, analyze_photos
+from fer_core.recognizer import FaceResult, Recognizer
 
 LOGGER = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ Status = Literal["saved", "no_face", "duplicate", "refused", "db_error", "error"
 #: The batch stops after this many database errors in a row (the database is probably down).
 MAX_CONSECUTIVE_DB_ERRORS = 3
 ALLOWED_EXTENSIONS: tuple[str, ...] = ("jpg", "jpeg", "png", "webp")
+#: Threads decoding and detecting ahead of the model and the database (one per core here).
+PIPELINE_WORKERS = 2
 #: Annotated previews are shrunk to this and JPEG-encoded: a batch of 50 stays a few MB of memory.
 PREVIEW_MAX_SIDE = 960
 
@@ -110,35 +113,41 @@ def human_size(n_bytes: int) -> str:
     return f"{max(1, round(n_bytes / 1024))} KB"
 
 
-def process_file(
-    engine: Engine,
-    recognizer: Recognizer,
-    session_id: int,
-    photo: UploadedPhoto,
-    *,
-    max_bytes: int,
-    keep_annotated: bool = True,
-    now: datetime | None = None,
-) -> FileOutcome:
-    """Check, decode, analyse and save one photo. Database errors propagate (the batch decides)."""
-    name = photo.name
+def _refusal(photo: UploadedPhoto, max_bytes: int) -> FileOutcome | None:
+    """The verdict for a file that must not be analysed at all (empty, over the size limit)."""
     size = len(photo.data)
     if size == 0:
-        return FileOutcome(name, "refused", "The file is empty (0 bytes); nothing was saved.")
+        return FileOutcome(photo.name, "refused", "The file is empty (0 bytes); nothing was saved.")
     if size > max_bytes:
         return FileOutcome(
-            name,
+            photo.name,
             "refused",
             f"The file is {human_size(size)}, above the {human_size(max_bytes)} limit; nothing was saved. "
             "Export a smaller copy (e.g. 1920 px on the longer side) and upload that.",
         )
-    try:
-        rgb = load_image(photo.data, max_side=DECODE_MAX_SIDE)
-    except ImageError as exc:
-        return FileOutcome(name, "refused", f"Could not read this image: {exc}. Nothing was saved.")
+    return None
+
+
+def _save_analysis(
+    engine: Engine,
+    session_id: int,
+    photo: UploadedPhoto,
+    analysis: PhotoAnalysis,
+    *,
+    keep_annotated: bool,
+    now: datetime | None,
+) -> FileOutcome:
+    """Save one analysed photo in its own transaction. Database errors propagate (the batch decides)."""
+    name = photo.name
+    if isinstance(analysis.error, ImageError):
+        return FileOutcome(
+            name, "refused", f"Could not read this image: {analysis.error}. Nothing was saved."
+        )
+    if analysis.error is not None:
+        raise analysis.error
+    rgb, faces = analysis.rgb, analysis.faces
     exif_time = capture_time(photo.data)
     taken_at, time_source = (exif_time, "exif") if exif_time else (now or utcnow(), "upload")
-    faces = recognizer.analyze(rgb)
     result = queries.save_photo(
         engine,
         session_id,
@@ -181,6 +190,45 @@ def process_file(
     )
 
 
+def process_file(
+    engine: Engine,
+    recognizer: Recognizer,
+    session_id: int,
+    photo: UploadedPhoto,
+    *,
+    max_bytes: int,
+    keep_annotated: bool = True,
+    now: datetime | None = None,
+) -> FileOutcome:
+    """Check, decode, analyse and save one photo. Database errors propagate (the batch decides)."""
+    refusal = _refusal(photo, max_bytes)
+    if refusal is not None:
+        return refusal
+    [analysis] = analyze_photos(recognizer, [photo.data], workers=1)
+    return _save_analysis(engine, session_id, photo, analysis, keep_annotated=keep_annotated, now=now)
+
+
+def _failure(photo: UploadedPhoto, exc: Exception) -> FileOutcome:
+    """A readable verdict for an exception raised while analysing or saving one photo."""
+    if isinstance(exc, SQLAlchemyError):
+        LOGGER.error("saving %s failed", photo.name, exc_info=exc)
+        return FileOutcome(
+            photo.name,
+            "db_error",
+            f"Could not be saved: the database reported an error ({type(exc).__name__}). "
+            "Nothing from this file was stored; photos saved before it are kept. Try it again.",
+        )
+    if isinstance(exc, MemoryError):
+        return FileOutcome(photo.name, "refused", "The image is too large to analyse; nothing was saved.")
+    if isinstance(exc, ValueError):  # e.g. the session was deleted in another tab
+        LOGGER.error("saving %s failed", photo.name, exc_info=exc)
+        return FileOutcome(photo.name, "error", f"Could not be saved: {exc} Nothing was stored.")
+    LOGGER.error("analysing %s failed", photo.name, exc_info=exc)  # must not cost the rest of the batch
+    return FileOutcome(
+        photo.name, "error", f"Could not be analysed ({type(exc).__name__}); nothing was saved for this file."
+    )
+
+
 def process_batch(
     engine: Engine,
     recognizer: Recognizer,
@@ -191,15 +239,23 @@ def process_batch(
     keep_annotated: bool = True,
     on_progress: Callable[[int, FileOutcome], None] | None = None,
 ) -> list[FileOutcome]:
-    """Process photos one by one; each is saved in its own transaction as soon as it is analysed.
+    """Analyse photos (decoding and detection run ahead on two threads, faces of several photos
+    share a model call) and save each in its own transaction as soon as it is analysed.
 
     A database error is reported for its file and the batch goes on; after
     MAX_CONSECUTIVE_DB_ERRORS in a row the remaining files are skipped, not lost silently.
     """
+    photos = list(photos)
+    refusals = [_refusal(photo, max_bytes) for photo in photos]
+    accepted = [photo for photo, refusal in zip(photos, refusals) if refusal is None]
+    analyses = analyze_photos(recognizer, (photo.data for photo in accepted), workers=PIPELINE_WORKERS)
     outcomes: list[FileOutcome] = []
     db_errors_in_a_row = 0
-    for index, photo in enumerate(photos):
-        if db_errors_in_a_row >= MAX_CONSECUTIVE_DB_ERRORS:
+    for index, (photo, refusal) in enumerate(zip(photos, refusals)):
+        analysis = next(analyses) if refusal is None else None
+        if refusal is not None:
+            outcome = refusal
+        elif db_errors_in_a_row >= MAX_CONSECUTIVE_DB_ERRORS:
             outcome = FileOutcome(
                 photo.name,
                 "skipped",
@@ -208,31 +264,11 @@ def process_batch(
             )
         else:
             try:
-                outcome = process_file(
-                    engine, recognizer, session_id, photo, max_bytes=max_bytes, keep_annotated=keep_annotated
+                outcome = _save_analysis(
+                    engine, session_id, photo, analysis, keep_annotated=keep_annotated, now=None
                 )
-            except SQLAlchemyError as exc:
-                LOGGER.exception("saving %s failed", photo.name)
-                outcome = FileOutcome(
-                    photo.name,
-                    "db_error",
-                    f"Could not be saved: the database reported an error ({type(exc).__name__}). "
-                    "Nothing from this file was stored; photos saved before it are kept. Try it again.",
-                )
-            except ValueError as exc:  # e.g. the session was deleted in another tab
-                LOGGER.exception("saving %s failed", photo.name)
-                outcome = FileOutcome(photo.name, "error", f"Could not be saved: {exc} Nothing was stored.")
-            except MemoryError:
-                outcome = FileOutcome(
-                    photo.name, "refused", "The image is too large to analyse; nothing was saved."
-                )
-            except Exception as exc:  # one unexpected failure must not cost the user the rest of the batch
-                LOGGER.exception("analysing %s failed", photo.name)
-                outcome = FileOutcome(
-                    photo.name,
-                    "error",
-                    f"Could not be analysed ({type(exc).__name__}); nothing was saved for this file.",
-                )
+            except Exception as exc:
+                outcome = _failure(photo, exc)
             db_errors_in_a_row = db_errors_in_a_row + 1 if outcome.status == "db_error" else 0
         outcomes.append(outcome)
         if on_progress is not None:
