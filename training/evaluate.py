@@ -15,7 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_core.config import CACHE_DIR, FER2013_PATH, HISTORY_PATH, MODELS_DIR, ONNX_MODEL_PATH
+from fer_core.config import (
+    CACHE_DIR,
+    FER2013_PATH,
+    HISTORY_PATH,
+    INT8_MODEL_PATH,
+    MODELS_DIR,
+    ONNX_MODEL_PATH,
+)
 from fer_core.data import load_fer2013
 from fer_core.labels import EMOTIONS, NUM_CLASSES
 from fer_core.preprocess import face_to_uint8
@@ -111,7 +118,9 @@ def plot_curves(history: list[dict[str, float]], path: Path) -> None:
     plt.close(fig)
 
 
-def evaluate(model_path: Path, data_path: Path, out_dir: Path, history_path: Path) -> dict:
+def evaluate(
+    model_path: Path, data_path: Path, out_dir: Path, history_path: Path, int8_path: Path | None = None
+) -> dict:
     data = load_fer2013(data_path, CACHE_DIR)
     plain, flipped = Recognizer(model_path), Recognizer(model_path, tta=True)
     results: dict = {"model": model_path.name, "splits": {}, "flip_tta": {}}
@@ -127,6 +136,14 @@ def evaluate(model_path: Path, data_path: Path, out_dir: Path, history_path: Pat
             f"{tta['accuracy']:.4f} macro-F1 {tta['macro_f1']:.4f}",
             flush=True,
         )
+    if int8_path is not None and int8_path.exists():
+        quantised = Recognizer(int8_path)
+        results["int8"] = {"model": int8_path.name}
+        for split in SPLITS:
+            subset = data.subset(split)
+            m = split_metrics(subset.labels, quantised.predict_faces(subset.images))
+            results["int8"][split] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
+            print(f"{split} int8: accuracy {m['accuracy']:.4f} macro-F1 {m['macro_f1']:.4f}", flush=True)
     train_labels = data.subset("Training").labels
     results["class_distribution"] = dict(
         zip(EMOTIONS, np.bincount(train_labels, minlength=NUM_CLASSES).tolist())
@@ -150,8 +167,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=FER2013_PATH)
     parser.add_argument("--out-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--history", type=Path, default=HISTORY_PATH)
+    parser.add_argument("--int8", type=Path, default=INT8_MODEL_PATH, help="quantised model to compare")
     args = parser.parse_args()
-    evaluate(args.model, args.data, args.out_dir, args.history)
+    evaluate(args.model, args.data, args.out_dir, args.history, args.int8)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,9 @@ def calibration_faces(data_path: Path, n: int, seed: int = 0) -> np.ndarray:
     return train.images[np.sort(picked)]
 
 
-def quantize(source: Path, target: Path, faces: np.ndarray) -> None:
+def quantize(
+    source: Path, target: Path, faces: np.ndarray, quant_format: QuantFormat = QuantFormat.QDQ
+) -> None:
     import onnx
 
     prepared = target.with_suffix(".prep.onnx")
@@ -50,7 +52,7 @@ def quantize(source: Path, target: Path, faces: np.ndarray) -> None:
         str(prepared),
         str(target),
         FaceBatches(faces, input_name),
-        quant_format=QuantFormat.QDQ,
+        quant_format=quant_format,
         per_channel=True,
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
