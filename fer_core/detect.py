@@ -14,6 +14,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 Box = tuple[int, int, int, int]  # x, y, width, height in the input image's pixels
 
+#: Longest side photos are detected at: small faces in group photos stay findable.
+PHOTO_MAX_SIDE: int = 960
+#: Longest side webcam frames are detected at: people face a kiosk camera from close by, and
+#: YuNet's cost grows steeply with size (640x480: ~4x the time of 480x360 here).
+LIVE_MAX_SIDE: int = 480
+
 
 @dataclass(frozen=True)
 class Detection:
@@ -34,7 +40,7 @@ class YuNetDetector:
     (its accuracy and speed are best there); boxes are returned in input coordinates.
     """
 
-    def __init__(self, min_score: float = 0.6, max_side: int = 960, min_face: int = 12) -> None:
+    def __init__(self, min_score: float = 0.6, max_side: int = PHOTO_MAX_SIDE, min_face: int = 12) -> None:
         import yuface  # imported here so OMP_NUM_THREADS above is in place first
 
         self._detect = yuface.detect

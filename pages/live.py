@@ -26,7 +26,7 @@ LOGGER = logging.getLogger(__name__)
 
 settings = load_settings()
 engine = engine_or_stop(settings)
-recognizer = recognizer_or_stop()
+recognizer = recognizer_or_stop(live=True)
 
 st.title("Live webcam")
 st.caption(

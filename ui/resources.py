@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from db.engine import make_engine
 from db.settings import database_url
 from fer_core.config import INT8_MODEL_PATH, ONNX_MODEL_PATH
+from fer_core.detect import LIVE_MAX_SIDE, YuNetDetector
 from fer_core.recognizer import Recognizer
 from ui.settings import AppSettings, load_settings
 
@@ -38,10 +39,12 @@ def _model_version() -> float:
         return 0.0
 
 
-@st.cache_resource(show_spinner="Loading the expression model…", max_entries=1)
-def _recognizer(model_version: float) -> Recognizer:
+@st.cache_resource(show_spinner="Loading the expression model…", max_entries=2)
+def _recognizer(model_version: float, live: bool = False) -> Recognizer:
     # model_version is part of the cache key (Streamlit ignores only _-prefixed arguments).
-    return Recognizer(serving_model_path())
+    # The live view detects on smaller frames to keep per-frame latency low.
+    detector = YuNetDetector(max_side=LIVE_MAX_SIDE) if live else None
+    return Recognizer(serving_model_path(), detector=detector)
 
 
 @st.cache_resource(show_spinner="Opening the database…")
@@ -49,9 +52,9 @@ def _engine(url: str) -> Engine:
     return make_engine(url)
 
 
-def get_recognizer() -> Recognizer:
-    """The shared recognizer (FileNotFoundError if the model is missing)."""
-    return _recognizer(_model_version())
+def get_recognizer(live: bool = False) -> Recognizer:
+    """The shared recognizer, for photos or for the live view (FileNotFoundError if the model is missing)."""
+    return _recognizer(_model_version(), live)
 
 
 def get_engine(settings: AppSettings | None = None) -> Engine:
@@ -68,14 +71,14 @@ def safe_url(url: str) -> str:
         return "(unparseable database URL)"
 
 
-def recognizer_or_stop() -> Recognizer:
+def recognizer_or_stop(live: bool = False) -> Recognizer:
     """The recognizer, or an error on the page and the end of this script run."""
     try:
-        return get_recognizer()
+        return get_recognizer(live)
     except Exception as exc:
         LOGGER.exception("loading the model failed")
         st.error(
-            f"The expression model could not be loaded from `{ONNX_MODEL_PATH}` ({exc}). "
+            f"The expression model could not be loaded from `{serving_model_path()}` ({exc}). "
             "Check that the models/ folder was deployed with the app."
         )
         st.stop()
