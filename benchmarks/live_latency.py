@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_core.annotate import annotate
+from fer_core.config import served_model_path
 from fer_core.detect import LIVE_MAX_SIDE, YuNetDetector
 from fer_core.recognizer import Recognizer
 from tests.photos import group_photo
@@ -23,11 +24,13 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--frames", type=int, default=300)
-    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument(
+        "--model", type=Path, default=served_model_path(), help="ONNX model (default: what the app serves)"
+    )
     args = parser.parse_args()
     # The live page's configuration: detection on frames scaled to LIVE_MAX_SIDE.
     detector = YuNetDetector(max_side=LIVE_MAX_SIDE)
-    recognizer = Recognizer(args.model, detector=detector) if args.model else Recognizer(detector=detector)
+    recognizer = Recognizer(args.model, detector=detector)
     print(f"model: {recognizer.model_path.name}")
     print("| faces in frame | frames | median ms | p95 ms | max ms | frames/s at p95 |")
     print("|---:|---:|---:|---:|---:|---:|")

@@ -19,6 +19,7 @@ from pathlib import Path
 from benchmarks.synthetic_event import event_photos
 from db import queries
 from db.engine import make_engine
+from fer_core.config import served_model_path
 from fer_core.images import load_image
 from fer_core.pipeline import analyze_photos
 from fer_core.recognizer import DECODE_MAX_SIDE, Recognizer
@@ -73,9 +74,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--photos", type=int, default=200)
-    parser.add_argument("--model", type=Path, default=None, help="ONNX model (default: the committed one)")
+    parser.add_argument(
+        "--model", type=Path, default=served_model_path(), help="ONNX model (default: what the app serves)"
+    )
     args = parser.parse_args()
-    recognizer = Recognizer(args.model) if args.model else Recognizer()
+    recognizer = Recognizer(args.model)
     events = {
         "mixed: 1-20 faces, 1280x720..4000x3000": event_photos(args.photos, seed=1),
         "typical: 3-7 faces, 1280x720..1920x1080": event_photos(

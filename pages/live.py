@@ -26,7 +26,7 @@ LOGGER = logging.getLogger(__name__)
 
 settings = load_settings()
 engine = engine_or_stop(settings)
-recognizer = recognizer_or_stop(live=True)
+recognizer = recognizer_or_stop(live=True, settings=settings)
 
 st.title("Live webcam")
 st.caption(
@@ -78,7 +78,7 @@ except Exception as exc:  # a broken ICE configuration or WebRTC stack must not 
     LOGGER.exception("starting the webcam component failed")
     st.error(
         f"The webcam component could not start ({type(exc).__name__}: {exc}). "
-        "Check CAMPUS_FER_ICE_SERVERS (see docs/app.md) and reload the page."
+        "Check CAMPUS_FER_ICE_SERVERS (README: 'The webcam on a remote deployment') and reload the page."
     )
     st.stop()
 

@@ -8,6 +8,7 @@ from fer_core import config
 from ui.charts import class_distribution, confusion_heatmap, per_class_bars, training_curves
 from ui.layout import require_entrypoint
 from ui.model_report import card_section, load_history, load_model_card, load_report
+from ui.settings import load_settings
 
 require_entrypoint()
 
@@ -45,6 +46,26 @@ if test.tta_macro_f1 is not None:
         "Macro-F1 with flip TTA",
         f"{test.tta_macro_f1:.3f}",
         delta=f"{test.tta_macro_f1 - test.macro_f1:+.3f}",
+    )
+
+if not report.variants.empty:
+    st.markdown("**Other exports the app can serve** (PrivateTest, single pass)")
+    st.dataframe(
+        report.variants.assign(accuracy=report.variants["accuracy"] * 100),
+        hide_index=True,
+        column_config={
+            "model": "Model (CAMPUS_FER_MODEL, precision)",
+            "file": "File in models/",
+            "accuracy": st.column_config.NumberColumn("Accuracy", format="%.1f%%"),
+            "macro_f1": st.column_config.NumberColumn("Macro-F1", format="%.3f"),
+        },
+    )
+    serving = load_settings().model
+    st.caption(
+        f"This app serves **{serving}** (`{config.served_model_path(serving).name}`), chosen by "
+        "CAMPUS_FER_MODEL. The fast model is a smaller CNN distilled from the accurate one: less than "
+        "half the classification time per face, about one point less accuracy "
+        "(benchmarks/results/vs_fer.txt)."
     )
 
 st.subheader("Where the model errs")

@@ -112,7 +112,7 @@ def upload_section(session: SessionInfo) -> None:
     )
     if not st.button(label, type="primary", disabled=not files, key="analyse"):
         return
-    recognizer = recognizer_or_stop()
+    recognizer = recognizer_or_stop(settings=settings)
     limit = settings.max_files_per_upload
     accepted, extra = files[:limit], files[limit:]
     bar = st.progress(0.0, text=f"Analysing {len(accepted)} photos…")

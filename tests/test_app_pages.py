@@ -170,6 +170,20 @@ def test_upload_limits_from_settings(db_url, engine, monkeypatch):
     assert [p["filename"] for p in queries.photo_results(engine, session_id)] == ["small.jpg"]
 
 
+def test_upload_with_the_fast_model(db_url, engine, monkeypatch):
+    import ui.resources
+
+    monkeypatch.setenv("CAMPUS_FER_MODEL", "fast")
+    session_id = queries.create_event_session(engine, "Fast model")
+    at = open_page()
+    at.file_uploader[0].set_value([("group.jpg", encode(group_photo(4, seed=5)[0]), "image/jpeg")]).run()
+    at.button(key="analyse").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "1 photo saved with 4 faces" in texts(at.success)
+    assert [p["n_faces"] for p in queries.photo_results(engine, session_id)] == [4]
+    assert ui.resources.get_recognizer().model_path == config.FAST_INT8_MODEL_PATH
+
+
 def test_database_that_cannot_be_opened_shows_an_error(db_url, monkeypatch):
     monkeypatch.setenv(
         DATABASE_URL_ENV, "postgresql+psycopg://campus:s3cret@127.0.0.1:9/none?connect_timeout=2"
@@ -189,7 +203,7 @@ def test_missing_model_shows_an_error(db_url, engine, monkeypatch):
     def no_model(*args, **kwargs):
         raise FileNotFoundError("model not found at models/fer_cnn.onnx; run training.export first")
 
-    monkeypatch.setattr(ui.resources, "_model_version", lambda: -1.0)
+    monkeypatch.setattr(ui.resources, "_model_version", lambda path: -1.0)
     monkeypatch.setattr(ui.resources, "Recognizer", no_model)
     queries.create_event_session(engine, "No model")
     at = open_page()
@@ -316,6 +330,9 @@ def test_metrics_page_shows_the_committed_accuracy(db_url):
     assert values["Accuracy (PrivateTest)"] == f"{metrics['splits']['PrivateTest']['accuracy']:.1%}"
     assert values["Macro-F1 (PrivateTest)"] == f"{metrics['splits']['PrivateTest']['macro_f1']:.3f}"
     assert values["Accuracy with flip TTA"] == f"{metrics['flip_tta']['PrivateTest']['accuracy']:.1%}"
+    exports = next(df.value for df in at.dataframe if "file" in df.value.columns)
+    assert set(exports["model"]) == set(metrics["variants"]) >= {"accurate, int8", "fast, int8"}
+    assert "This app serves **accurate** (`fer_cnn.int8.onnx`)" in texts(at.caption)
     assert len(at.get("plotly_chart")) >= 3
     at.toggle[0].set_value(False).run()  # confusion counts instead of row shares
     assert not at.exception

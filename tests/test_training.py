@@ -28,6 +28,12 @@ def _env() -> dict[str, str]:
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
 
 
+def _run_cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        _cli(*args), cwd=PROJECT_ROOT, env=_env(), capture_output=True, text=True, timeout=timeout
+    )
+
+
 def _history(run_dir: Path) -> list[dict[str, str]]:
     with open(run_dir / "history.csv", newline="") as handle:
         return list(csv.DictReader(handle))
@@ -62,7 +68,7 @@ def test_train_resume_export_and_serve(fer2013_path: Path, tmp_path: Path) -> No
     assert process.returncode == -signal.SIGKILL, "".join(lines)
     assert len(_history(run_dir)) == 2 and (run_dir / "backup").is_dir()
 
-    resumed = subprocess.run(train, cwd=PROJECT_ROOT, env=_env(), capture_output=True, text=True, timeout=600)
+    resumed = _run_cli(*train[2:])
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "Epoch 1/3" not in resumed.stdout and "Epoch 3/3" in resumed.stdout
     history = _history(run_dir)
@@ -70,21 +76,14 @@ def test_train_resume_export_and_serve(fer2013_path: Path, tmp_path: Path) -> No
     assert all(0.0 <= float(row["val_accuracy"]) <= 1.0 for row in history)
 
     keras_out, onnx_out = tmp_path / "m.keras", tmp_path / "m.onnx"
-    exported = subprocess.run(
-        _cli(
-            "training.export",
-            "--run-dir",
-            str(run_dir),
-            "--keras-out",
-            str(keras_out),
-            "--onnx-out",
-            str(onnx_out),
-        ),
-        cwd=PROJECT_ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
+    exported = _run_cli(
+        "training.export",
+        "--run-dir",
+        str(run_dir),
+        "--keras-out",
+        str(keras_out),
+        "--onnx-out",
+        str(onnx_out),
     )
     assert exported.returncode == 0, exported.stdout + exported.stderr
 
@@ -94,3 +93,44 @@ def test_train_resume_export_and_serve(fer2013_path: Path, tmp_path: Path) -> No
     probabilities = Recognizer(onnx_out).predict_faces(faces)
     assert probabilities.shape == (4, 7)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_distil_a_smaller_student_from_the_committed_model(fer2013_path: Path, tmp_path: Path) -> None:
+    import json
+
+    import onnx
+    from onnx import numpy_helper
+
+    from fer_core.config import INT8_MODEL_PATH
+    from fer_core.recognizer import Recognizer
+
+    run_dir, onnx_out = tmp_path / "student", tmp_path / "student.onnx"
+    args = ["--run-dir", str(run_dir), "--data", str(fer2013_path), "--epochs", "1", "--limit", "256"]
+    args += ["--widths", "8", "16", "--convs", "1", "1", "--teacher", str(INT8_MODEL_PATH)]
+    trained = _run_cli("training.train", *args)
+    assert trained.returncode == 0, trained.stdout + trained.stderr
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["teacher"] == str(INT8_MODEL_PATH) and config["widths"] == [8, 16]
+
+    exported = _run_cli(
+        "training.export",
+        "--run-dir",
+        str(run_dir),
+        "--keras-out",
+        str(tmp_path / "s.keras"),
+        "--onnx-out",
+        str(onnx_out),
+    )
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    kernels = [
+        numpy_helper.to_array(t).shape for t in onnx.load(str(onnx_out)).graph.initializer if len(t.dims) == 4
+    ]
+    assert sorted(shape[0] for shape in kernels) == [8, 16]  # the student's two convolutions
+    assert Recognizer(onnx_out).predict_faces(np.zeros((2, 48, 48), np.uint8)).shape == (2, 7)
+
+
+def test_widths_and_convs_must_pair_up(tmp_path: Path) -> None:
+    result = _run_cli(
+        "training.train", "--run-dir", str(tmp_path / "r"), "--widths", "8", "16", "--convs", "1"
+    )
+    assert result.returncode == 2 and "one number per block" in result.stderr

@@ -34,14 +34,20 @@ def test_settings_defaults():
     assert settings.notice == DEFAULT_NOTICE
     assert settings.rtc_configuration == {"iceServers": []}  # host candidates only: localhost works
     assert settings.max_upload_bytes == 25 * 1024 * 1024
+    assert settings.model == "accurate"
 
 
 def test_settings_from_environment_win_over_secrets():
     ice = [{"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "c"}]
     settings = load_settings(
-        environ={"CAMPUS_FER_MAX_UPLOAD_MB": "10", "CAMPUS_FER_ICE_SERVERS": json.dumps(ice)},
+        environ={
+            "CAMPUS_FER_MAX_UPLOAD_MB": "10",
+            "CAMPUS_FER_ICE_SERVERS": json.dumps(ice),
+            "CAMPUS_FER_MODEL": " Fast ",
+        },
         secrets={"max_upload_mb": 50, "min_faces_per_bucket": 3, "notice": "Custom notice."},
     )
+    assert settings.model == "fast"
     assert settings.max_upload_mb == 10
     assert settings.min_faces_per_bucket == 3
     assert settings.notice == "Custom notice."
@@ -52,12 +58,14 @@ def test_settings_from_environment_win_over_secrets():
 def test_invalid_settings_fall_back_and_are_reported():
     settings = load_settings(
         environ={"CAMPUS_FER_MAX_UPLOAD_MB": "lots", "CAMPUS_FER_ICE_SERVERS": "[{]"},
-        secrets={"live_record_interval_s": -1, "ice_servers": [{"username": "no urls"}]},
+        secrets={"live_record_interval_s": -1, "ice_servers": [{"username": "no urls"}], "model": "tiny"},
     )
     assert settings.max_upload_mb == 25.0
     assert settings.ice_servers == ()
     assert settings.live_record_interval_s == 10.0
-    assert len(settings.problems) == 3
+    assert settings.model == "accurate"
+    assert len(settings.problems) == 4
+    assert any("model is invalid (must be one of accurate, fast)" in p for p in settings.problems)
     assert any("CAMPUS_FER_MAX_UPLOAD_MB" in p for p in settings.problems)
 
 

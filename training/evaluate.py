@@ -3,7 +3,8 @@
     python -m training.evaluate                  # models/fer_cnn.onnx -> models/metrics.json, PNGs, card
 
 Writes metrics.json (accuracy, per-class precision/recall/F1, macro-F1, confusion matrices,
-flip-TTA figures, training summary), confusion_matrix.png, curves.png and MODEL_CARD.md.
+flip-TTA figures, training summary, accuracy of the other servable exports: int8, fast),
+confusion_matrix.png, curves.png and MODEL_CARD.md.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from fer_core.config import (
     CACHE_DIR,
     FER2013_PATH,
     HISTORY_PATH,
-    INT8_MODEL_PATH,
     MODELS_DIR,
     ONNX_MODEL_PATH,
+    SERVED_MODELS,
 )
 from fer_core.data import load_fer2013
 from fer_core.labels import EMOTIONS, NUM_CLASSES
@@ -118,8 +119,22 @@ def plot_curves(history: list[dict[str, float]], path: Path) -> None:
     plt.close(fig)
 
 
+def served_variants(main_model: Path) -> dict[str, Path]:
+    """Every other committed model the app can serve, labelled "<served name>, <precision>"."""
+    variants = {}
+    for name, (int8, float32) in SERVED_MODELS.items():
+        for precision, path in (("int8", int8), ("float32", float32)):
+            if path.exists() and path.resolve() != main_model.resolve():
+                variants[f"{name}, {precision}"] = path
+    return variants
+
+
 def evaluate(
-    model_path: Path, data_path: Path, out_dir: Path, history_path: Path, int8_path: Path | None = None
+    model_path: Path,
+    data_path: Path,
+    out_dir: Path,
+    history_path: Path,
+    variants: dict[str, Path] | None = None,
 ) -> dict:
     data = load_fer2013(data_path, CACHE_DIR)
     plain, flipped = Recognizer(model_path), Recognizer(model_path, tta=True)
@@ -136,14 +151,15 @@ def evaluate(
             f"{tta['accuracy']:.4f} macro-F1 {tta['macro_f1']:.4f}",
             flush=True,
         )
-    if int8_path is not None and int8_path.exists():
-        quantised = Recognizer(int8_path)
-        results["int8"] = {"model": int8_path.name}
+    results["variants"] = {}
+    for label, path in (variants or {}).items():
+        variant = Recognizer(path)
+        results["variants"][label] = {"model": path.name}
         for split in SPLITS:
             subset = data.subset(split)
-            m = split_metrics(subset.labels, quantised.predict_faces(subset.images))
-            results["int8"][split] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
-            print(f"{split} int8: accuracy {m['accuracy']:.4f} macro-F1 {m['macro_f1']:.4f}", flush=True)
+            m = split_metrics(subset.labels, variant.predict_faces(subset.images))
+            results["variants"][label][split] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
+            print(f"{split} {label}: accuracy {m['accuracy']:.4f} macro-F1 {m['macro_f1']:.4f}", flush=True)
     train_labels = data.subset("Training").labels
     results["class_distribution"] = dict(
         zip(EMOTIONS, np.bincount(train_labels, minlength=NUM_CLASSES).tolist())
@@ -167,9 +183,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=FER2013_PATH)
     parser.add_argument("--out-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--history", type=Path, default=HISTORY_PATH)
-    parser.add_argument("--int8", type=Path, default=INT8_MODEL_PATH, help="quantised model to compare")
     args = parser.parse_args()
-    evaluate(args.model, args.data, args.out_dir, args.history, args.int8)
+    evaluate(args.model, args.data, args.out_dir, args.history, served_variants(args.model))
 
 
 if __name__ == "__main__":

@@ -47,11 +47,15 @@ def quantize(
 
     prepared = target.with_suffix(".prep.onnx")
     quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
-    input_name = onnx.load(str(prepared)).graph.input[0].name
+    graph = onnx.load(str(prepared)).graph
+    # The softmax stays float: quantised to uint8 its probabilities come in steps of 1/255 and
+    # do not sum to 1, which would leak into every stored observation.
+    softmax = [node.name for node in graph.node if node.op_type == "Softmax"]
     quantize_static(
         str(prepared),
         str(target),
-        FaceBatches(faces, input_name),
+        FaceBatches(faces, graph.input[0].name),
+        nodes_to_exclude=softmax,
         quant_format=quant_format,
         per_channel=True,
         activation_type=QuantType.QUInt8,

@@ -2,6 +2,8 @@
 
     python -m training.train --run-dir runs/main --epochs 55 --val publictest
     python -m training.train --run-dir runs/main ...      # same command again resumes
+    python -m training.train --run-dir runs/fast --epochs 60 --val publictest \
+        --widths 16 48 96 192 --convs 1 2 2 2 --teacher models/fer_cnn.int8.onnx   # the fast model
 
 Writes to the run folder: best.keras (best validation accuracy), history.csv,
 config.json and backup/ (the resumable state). `training.export` turns best.keras
@@ -28,6 +30,7 @@ from fer_core.labels import NUM_CLASSES  # noqa: E402
 from fer_core.model import build_cnn  # noqa: E402
 from fer_core.preprocess import face_to_uint8, to_model_input  # noqa: E402
 from training.augment import AugmentConfig, augment_batch  # noqa: E402
+from training.distill import Teacher, blend_targets, onnx_teacher  # noqa: E402
 
 
 @dataclass
@@ -50,6 +53,10 @@ class TrainConfig:
     limit: int = 0  # use only this many training faces (smoke tests); 0 = all
     widths: tuple[int, ...] = (32, 64, 128, 256)
     convs_per_block: tuple[int, ...] = (1, 2, 3, 3)
+    # Knowledge distillation (training.distill): an ONNX teacher labels each augmented batch and
+    # its probabilities are blended with the true label by this weight.
+    teacher: str = ""
+    distill_weight: float = 0.7
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
@@ -61,11 +68,23 @@ def class_weights(labels: np.ndarray, power: float) -> np.ndarray:
 
 
 class AugmentedFaces(keras.utils.PyDataset):
-    """Shuffled, augmented batches of (x, one-hot y, sample weight)."""
+    """Shuffled, augmented batches of (x, target y, sample weight).
 
-    def __init__(self, faces: np.ndarray, labels: np.ndarray, weights: np.ndarray, cfg: TrainConfig) -> None:
+    y is the one-hot label, or with a teacher the blend
+    distill_weight * teacher(augmented faces) + (1 - distill_weight) * one-hot.
+    """
+
+    def __init__(
+        self,
+        faces: np.ndarray,
+        labels: np.ndarray,
+        weights: np.ndarray,
+        cfg: TrainConfig,
+        teacher: Teacher | None = None,
+    ) -> None:
         super().__init__()
         self.faces, self.labels, self.weights, self.cfg = faces, labels, weights, cfg
+        self.teacher = teacher
         self.rng = np.random.default_rng(cfg.seed)
         self.order = self.rng.permutation(len(labels))
 
@@ -76,6 +95,8 @@ class AugmentedFaces(keras.utils.PyDataset):
         idx = self.order[index * self.cfg.batch_size : (index + 1) * self.cfg.batch_size]
         faces = augment_batch(self.faces[idx], self.rng, self.cfg.augment)
         y = keras.utils.to_categorical(self.labels[idx], NUM_CLASSES)
+        if self.teacher is not None:
+            y = blend_targets(y, self.teacher(faces), self.cfg.distill_weight)
         return to_model_input(faces), y, self.weights[self.labels[idx]].astype(np.float32)
 
     def on_epoch_end(self) -> None:
@@ -139,7 +160,8 @@ def train(cfg: TrainConfig, run_dir: Path) -> keras.Model:
     # Training faces take the same path as served faces (a no-op resize for 48x48 crops).
     train_faces = np.stack([face_to_uint8(f) for f in train_set.images])
     weights = class_weights(train_set.labels, cfg.class_weight_power)
-    batches = AugmentedFaces(train_faces, train_set.labels, weights, cfg)
+    teacher = onnx_teacher(cfg.teacher) if cfg.teacher else None
+    batches = AugmentedFaces(train_faces, train_set.labels, weights, cfg, teacher)
     x_val = to_model_input(np.stack([face_to_uint8(f) for f in val_set.images]))
     y_val = keras.utils.to_categorical(val_set.labels, NUM_CLASSES)
     print(
@@ -175,7 +197,13 @@ def parse_args() -> tuple[TrainConfig, Path]:
     for name in ("peak_lr", "weight_decay", "label_smoothing", "class_weight_power"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))
     parser.add_argument("--precision", choices=("mixed_bfloat16", "float32"), default=defaults.precision)
+    parser.add_argument("--widths", type=int, nargs="+", default=list(defaults.widths))
+    parser.add_argument("--convs", type=int, nargs="+", default=list(defaults.convs_per_block))
+    parser.add_argument("--teacher", default="", help="ONNX model whose predictions the student learns")
+    parser.add_argument("--distill-weight", type=float, default=defaults.distill_weight)
     args = parser.parse_args()
+    if len(args.widths) != len(args.convs):
+        parser.error("--widths and --convs need one number per block each")
     cfg = TrainConfig(
         data_path=args.data,
         val=args.val,
@@ -189,6 +217,10 @@ def parse_args() -> tuple[TrainConfig, Path]:
         label_smoothing=args.label_smoothing,
         class_weight_power=args.class_weight_power,
         precision=args.precision,
+        widths=tuple(args.widths),
+        convs_per_block=tuple(args.convs),
+        teacher=args.teacher,
+        distill_weight=args.distill_weight,
     )
     return cfg, args.run_dir
 

@@ -43,6 +43,20 @@ class ModelReport:
     confusion_normalised: list[list[float]]
     class_distribution: dict[str, int]
     training: dict[str, Any]
+    variants: pd.DataFrame  # model, file, accuracy, macro_f1: the other servable exports
+
+
+def _variants(metrics: dict[str, Any]) -> pd.DataFrame:
+    rows = [
+        {
+            "model": label,
+            "file": str(v["model"]),
+            "accuracy": float(v[TEST_SPLIT]["accuracy"]),
+            "macro_f1": float(v[TEST_SPLIT]["macro_f1"]),
+        }
+        for label, v in (metrics.get("variants") or {}).items()
+    ]
+    return pd.DataFrame(rows, columns=["model", "file", "accuracy", "macro_f1"])
 
 
 def _split_scores(metrics: dict[str, Any], split: str) -> SplitScores:
@@ -82,6 +96,7 @@ def load_report(path: Path | None = None) -> ModelReport | None:
             confusion_normalised=[[float(v) for v in row] for row in split["confusion_normalised"]],
             class_distribution={name: int(metrics["class_distribution"][name]) for name in EMOTIONS},
             training=dict(metrics.get("training") or {}),
+            variants=_variants(metrics),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         LOGGER.warning("cannot read %s: %s", path, exc)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from db.engine import make_engine
 from db.settings import database_url
-from fer_core.config import INT8_MODEL_PATH, ONNX_MODEL_PATH
+from fer_core.config import served_model_path
 from fer_core.detect import LIVE_MAX_SIDE, YuNetDetector
 from fer_core.recognizer import Recognizer
 from ui.settings import AppSettings, load_settings
@@ -25,26 +25,20 @@ from ui.settings import AppSettings, load_settings
 LOGGER = logging.getLogger(__name__)
 
 
-def serving_model_path() -> Path:
-    """The int8 model when present: the same PrivateTest accuracy as float32 (69.1% vs 69.0%)
-    at ~3.4x the speed on CPU (models/metrics.json, benchmarks/results/vs_fer.txt)."""
-    return INT8_MODEL_PATH if INT8_MODEL_PATH.exists() else ONNX_MODEL_PATH
-
-
-def _model_version() -> float:
+def _model_version(path: Path) -> float:
     """The model file's modification time: a retrained model is picked up without a restart."""
     try:
-        return serving_model_path().stat().st_mtime
+        return path.stat().st_mtime
     except OSError:
         return 0.0
 
 
-@st.cache_resource(show_spinner="Loading the expression model…", max_entries=2)
-def _recognizer(model_version: float, live: bool = False) -> Recognizer:
+@st.cache_resource(show_spinner="Loading the expression model…", max_entries=4)
+def _recognizer(path: Path, model_version: float, live: bool = False) -> Recognizer:
     # model_version is part of the cache key (Streamlit ignores only _-prefixed arguments).
     # The live view detects on smaller frames to keep per-frame latency low.
     detector = YuNetDetector(max_side=LIVE_MAX_SIDE) if live else None
-    return Recognizer(serving_model_path(), detector=detector)
+    return Recognizer(path, detector=detector)
 
 
 @st.cache_resource(show_spinner="Opening the database…")
@@ -52,9 +46,11 @@ def _engine(url: str) -> Engine:
     return make_engine(url)
 
 
-def get_recognizer(live: bool = False) -> Recognizer:
-    """The shared recognizer, for photos or for the live view (FileNotFoundError if the model is missing)."""
-    return _recognizer(_model_version(), live)
+def get_recognizer(live: bool = False, settings: AppSettings | None = None) -> Recognizer:
+    """The shared recognizer of the configured model, for photos or for the live view
+    (FileNotFoundError if the model is missing)."""
+    path = served_model_path((settings or load_settings()).model)
+    return _recognizer(path, _model_version(path), live)
 
 
 def get_engine(settings: AppSettings | None = None) -> Engine:
@@ -71,14 +67,15 @@ def safe_url(url: str) -> str:
         return "(unparseable database URL)"
 
 
-def recognizer_or_stop(live: bool = False) -> Recognizer:
+def recognizer_or_stop(live: bool = False, settings: AppSettings | None = None) -> Recognizer:
     """The recognizer, or an error on the page and the end of this script run."""
+    settings = settings or load_settings()
     try:
-        return get_recognizer(live)
+        return get_recognizer(live, settings)
     except Exception as exc:
         LOGGER.exception("loading the model failed")
         st.error(
-            f"The expression model could not be loaded from `{serving_model_path()}` ({exc}). "
+            f"The expression model could not be loaded from `{served_model_path(settings.model)}` ({exc}). "
             "Check that the models/ folder was deployed with the app."
         )
         st.stop()

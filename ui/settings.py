@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from fer_core.config import DEFAULT_SERVED_MODEL, SERVED_MODELS
+
 #: Environment variables (CAMPUS_FER_DATABASE_URL is defined by db.settings and read there too).
 ENV_PREFIX = "CAMPUS_FER_"
 #: Table in .streamlit/secrets.toml holding the same settings in lower case (e.g. max_upload_mb = 25).
@@ -27,7 +29,7 @@ DEFAULT_NOTICE = (
 
 @dataclass(frozen=True)
 class AppSettings:
-    """Everything an operator may change; see docs/app.md for the variable names."""
+    """Everything an operator may change; the README's Settings table lists the variable names."""
 
     database_url: str | None = None  # None: db.settings decides (env var or the local SQLite file)
     max_upload_mb: float = 25.0
@@ -36,6 +38,7 @@ class AppSettings:
     notice: str = DEFAULT_NOTICE
     ice_servers: tuple[dict[str, Any], ...] = ()
     live_record_interval_s: float = 10.0
+    model: str = DEFAULT_SERVED_MODEL
     problems: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -86,6 +89,13 @@ def parse_ice_servers(value: Any) -> tuple[dict[str, Any], ...]:
     return tuple(parsed)
 
 
+def parse_model(value: Any) -> str:
+    name = str(value).strip().lower()
+    if name not in SERVED_MODELS:
+        raise ValueError(f"must be one of {', '.join(SERVED_MODELS)}")
+    return name
+
+
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "database_url": lambda v: str(v).strip() or None,
     "max_upload_mb": _positive_number(float),
@@ -94,6 +104,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "notice": lambda v: str(v).strip() or DEFAULT_NOTICE,
     "ice_servers": parse_ice_servers,
     "live_record_interval_s": _positive_number(float),
+    "model": parse_model,
 }
 
 
