@@ -25,15 +25,16 @@ from fer_core.preprocess import to_model_input  # noqa: E402
 from training.export import export_onnx  # noqa: E402
 from training.quantize import quantize  # noqa: E402
 
-CANDIDATES = {
-    "w32-64-128-256 x1,2,3,3 (accurate)": dict(widths=(32, 64, 128, 256), convs_per_block=(1, 2, 3, 3)),
-    "w32-64-128-256 x1,1,2,2": dict(widths=(32, 64, 128, 256), convs_per_block=(1, 1, 2, 2)),
-    "w16-48-96-192 x1,2,2,2": dict(widths=(16, 48, 96, 192), convs_per_block=(1, 2, 2, 2)),
-    "w16-32-96-192 x1,2,2,2": dict(widths=(16, 32, 96, 192), convs_per_block=(1, 2, 2, 2)),
-    "w16-48-128-256 x1,1,2,2": dict(widths=(16, 48, 128, 256), convs_per_block=(1, 1, 2, 2)),
-    "w16-32-64-128 x1,2,3,3": dict(widths=(16, 32, 64, 128), convs_per_block=(1, 2, 3, 3)),
-    "w24-48-96-192 x1,2,3,3": dict(widths=(24, 48, 96, 192), convs_per_block=(1, 2, 3, 3)),
-}
+#: (widths, convolutions per block): the first is the accurate model, the third the fast one.
+CANDIDATES: list[tuple[tuple[int, ...], tuple[int, ...]]] = [
+    ((32, 64, 128, 256), (1, 2, 3, 3)),
+    ((32, 64, 128, 256), (1, 1, 2, 2)),
+    ((16, 48, 96, 192), (1, 2, 2, 2)),
+    ((16, 32, 96, 192), (1, 2, 2, 2)),
+    ((16, 48, 128, 256), (1, 1, 2, 2)),
+    ((16, 32, 64, 128), (1, 2, 3, 3)),
+    ((24, 48, 96, 192), (1, 2, 3, 3)),
+]
 
 
 def multiply_adds(widths: tuple[int, ...], convs_per_block: tuple[int, ...]) -> int:
@@ -70,16 +71,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
     faces = np.random.default_rng(1).integers(0, 256, (256, INPUT_SIZE, INPUT_SIZE), np.uint8)
-    print("| candidate | params | M multiply-adds/face | int8 ms/face batch 64 |")
+    print("| widths, convolutions per block | params | M multiply-adds/face | int8 ms/face batch 64 |")
     print("|---|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, kwargs in CANDIDATES.items():
-            model = build_cnn(**kwargs)
+        for widths, convs in CANDIDATES:
+            model = build_cnn(widths=widths, convs_per_block=convs)
+            name = f"{'-'.join(map(str, widths))}, {'-'.join(map(str, convs))}"
             fp32, int8 = Path(tmp) / "m.onnx", Path(tmp) / "m.int8.onnx"
             export_onnx(model, fp32)
             quantize(fp32, int8, faces)
             ms = int8_ms_per_face(int8, args.batch, args.seconds)
-            macs = multiply_adds(kwargs["widths"], kwargs["convs_per_block"]) / 1e6
+            macs = multiply_adds(widths, convs) / 1e6
             print(f"| {name} | {model.count_params():,} | {macs:.0f} | {ms:.3f} |", flush=True)
 
 
