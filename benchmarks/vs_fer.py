@@ -22,7 +22,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
 
-from fer_core.config import CACHE_DIR, FER2013_PATH, SERVED_MODELS  # noqa: E402
+from fer_core.config import CACHE_DIR, FER2013_PATH, SERVABLE_EXPORTS  # noqa: E402
 from fer_core.data import load_fer2013  # noqa: E402
 from fer_core.recognizer import Recognizer  # noqa: E402
 
@@ -85,8 +85,7 @@ def main() -> None:
     test = load_fer2013(args.data, CACHE_DIR).subset("PrivateTest")
     ours: dict[str, Classifier] = {
         f"Campus FER {name} CNN, ONNX {precision}": Recognizer(path).predict_faces
-        for name, (int8, float32) in SERVED_MODELS.items()
-        for precision, path in (("float32", float32), ("int8", int8))
+        for name, precision, path in SERVABLE_EXPORTS
         if path.exists()
     }
     rows = []

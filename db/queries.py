@@ -168,7 +168,7 @@ def save_photo(
     if time_source not in TIME_SOURCES:
         raise ValueError(f"time_source must be one of {TIME_SOURCES}, not {time_source!r}")
     taken = to_utc_naive(taken_at)
-    rows = _face_rows(faces)
+    face_values = _face_columns(faces)
     try:
         with Session(writer(engine)) as session, session.begin():
             _require_session(session, session_id)
@@ -183,13 +183,13 @@ def save_photo(
                 time_source=time_source,
                 width=width,
                 height=height,
-                n_faces=len(rows),
+                n_faces=len(face_values),
                 created_at=utcnow(),
             )
             session.add(photo)
             session.flush()
-            _insert_observations(session.connection(), session_id, photo.id, taken, rows)
-            return PhotoSaveResult(status="saved", photo_id=photo.id, n_faces=len(rows))
+            _insert_observations(session.connection(), session_id, photo.id, taken, face_values)
+            return PhotoSaveResult(status="saved", photo_id=photo.id, n_faces=len(face_values))
     except IntegrityError:
         # A concurrent save of the same photo wins the UNIQUE(session_id, content_hash) race.
         with Session(engine) as session:
@@ -203,13 +203,13 @@ def save_live_observations(
     engine: Engine, session_id: int, observed_at: datetime, faces: Sequence[FaceLike]
 ) -> int:
     """Store the faces of one live frame (source "live", no photo); returns the rows written."""
-    rows = _face_rows(faces)
-    if not rows:
+    face_values = _face_columns(faces)
+    if not len(face_values):
         return 0
     with Session(writer(engine)) as session, session.begin():
         _require_session(session, session_id)
-        _insert_observations(session.connection(), session_id, None, to_utc_naive(observed_at), rows)
-    return len(rows)
+        _insert_observations(session.connection(), session_id, None, to_utc_naive(observed_at), face_values)
+    return len(face_values)
 
 
 def bulk_insert_observations(
@@ -229,62 +229,88 @@ def bulk_insert_observations(
     n = len(probabilities)
     if n == 0:
         return 0
-    boxes = np.zeros((n, 4), dtype=np.int64) if boxes is None else np.asarray(boxes, dtype=np.int64)
-    photos = [None] * n if photo_ids is None else list(photo_ids)
-    sessions = np.asarray(session_ids, dtype=np.int64).tolist()
-    times = [to_utc_naive(t) for t in observed_at]
-    top = probabilities.argmax(axis=1)
-    columns = (*_CONTEXT_COLUMNS, *_BOX_COLUMNS, "top_label", "confidence", *PROBABILITY_COLUMNS)
-    values = zip(
-        sessions,
-        photos,
-        ("live" if p is None else "photo" for p in photos),
-        times,
-        *boxes.T.tolist(),
-        top.tolist(),
-        probabilities.max(axis=1).tolist(),
-        *probabilities.T.tolist(),
-        strict=True,
+    faces = _FaceColumns(
+        boxes=np.zeros((n, 4), dtype=np.int64) if boxes is None else np.asarray(boxes, dtype=np.int64),
+        top_labels=probabilities.argmax(axis=1),
+        confidences=probabilities.max(axis=1),
+        probabilities=probabilities,
     )
+    photos = [None] * n if photo_ids is None else list(photo_ids)
     with writer(engine).begin() as connection:
-        insert_rows(connection, observations_table, columns, list(values))
-        rollups.add(connection, sessions, times, top, probabilities)
+        _write_observations(
+            connection,
+            np.asarray(session_ids, dtype=np.int64).tolist(),
+            photos,
+            [to_utc_naive(t) for t in observed_at],
+            faces,
+        )
     return n
 
 
-def _face_rows(faces: Sequence[FaceLike]) -> list[dict]:
-    """Validate faces and turn them into observation column values (without session/photo/time)."""
-    rows = []
-    for face in faces:
-        probabilities = np.asarray(face.probabilities, dtype=np.float64).ravel()
-        if probabilities.shape != (len(EMOTIONS),):
-            raise ValueError(f"expected {len(EMOTIONS)} probabilities, got {probabilities.size}")
+@dataclass(frozen=True)
+class _FaceColumns:
+    """Validated per-face values, one array per column group (n faces)."""
+
+    boxes: np.ndarray  # (n, 4) x, y, w, h
+    top_labels: np.ndarray  # (n,) index into EMOTIONS
+    confidences: np.ndarray  # (n,)
+    probabilities: np.ndarray  # (n, 7)
+
+    def __len__(self) -> int:
+        return len(self.top_labels)
+
+
+def _face_columns(faces: Sequence[FaceLike]) -> _FaceColumns:
+    """Validate faces and gather their observation values (without session/photo/time)."""
+    probabilities = np.zeros((len(faces), len(EMOTIONS)), dtype=np.float64)
+    for i, face in enumerate(faces):
+        row = np.asarray(face.probabilities, dtype=np.float64).ravel()
+        if row.shape != (len(EMOTIONS),):
+            raise ValueError(f"expected {len(EMOTIONS)} probabilities, got {row.size}")
         if face.label not in _LABEL_INDEX:
             raise ValueError(f"unknown expression label {face.label!r}")
-        x, y, w, h = (int(v) for v in face.box)
-        row = {
-            **dict(zip(_BOX_COLUMNS, (x, y, w, h), strict=True)),
-            "top_label": _LABEL_INDEX[face.label],
-            "confidence": float(face.confidence),
-        }
-        row.update(zip(PROBABILITY_COLUMNS, probabilities.tolist(), strict=True))
-        rows.append(row)
-    return rows
+        probabilities[i] = row
+    return _FaceColumns(
+        boxes=np.array([[int(v) for v in face.box] for face in faces], dtype=np.int64).reshape(-1, 4),
+        top_labels=np.array([_LABEL_INDEX[face.label] for face in faces], dtype=np.int64),
+        confidences=np.array([float(face.confidence) for face in faces], dtype=np.float64),
+        probabilities=probabilities,
+    )
 
 
 def _insert_observations(
-    connection: Connection, session_id: int, photo_id: int | None, observed_at: datetime, rows: list[dict]
+    connection: Connection, session_id: int, photo_id: int | None, observed_at: datetime, faces: _FaceColumns
 ) -> None:
-    """Insert face rows taken at one moment, and add them to the rollups."""
-    if not rows:
+    """Insert the faces of one photo or frame, all taken at one moment."""
+    n = len(faces)
+    _write_observations(connection, [session_id] * n, [photo_id] * n, [observed_at] * n, faces)
+
+
+def _write_observations(
+    connection: Connection,
+    session_ids: list[int],
+    photo_ids: list[int | None],
+    observed_at: list[datetime],
+    faces: _FaceColumns,
+) -> None:
+    """The one writer of observation rows: rows with a photo_id get source "photo", the others
+    "live"; the rollups are updated in the same transaction."""
+    if not len(faces):
         return
-    source = "live" if photo_id is None else "photo"
-    columns = (*_CONTEXT_COLUMNS, *rows[0])
-    values = [(session_id, photo_id, source, observed_at, *row.values()) for row in rows]
-    insert_rows(connection, observations_table, columns, values)
-    top = np.array([row["top_label"] for row in rows])
-    probabilities = np.array([[row[c] for c in PROBABILITY_COLUMNS] for row in rows])
-    rollups.add(connection, [session_id] * len(rows), [observed_at] * len(rows), top, probabilities)
+    columns = (*_CONTEXT_COLUMNS, *_BOX_COLUMNS, "top_label", "confidence", *PROBABILITY_COLUMNS)
+    values = zip(
+        session_ids,
+        photo_ids,
+        ("live" if p is None else "photo" for p in photo_ids),
+        observed_at,
+        *faces.boxes.T.tolist(),
+        faces.top_labels.tolist(),
+        faces.confidences.tolist(),
+        *faces.probabilities.T.tolist(),
+        strict=True,
+    )
+    insert_rows(connection, observations_table, columns, list(values))
+    rollups.add(connection, session_ids, observed_at, faces.top_labels, faces.probabilities)
 
 
 def _require_session(session: Session, session_id: int) -> None:

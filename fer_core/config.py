@@ -22,6 +22,12 @@ SERVED_MODELS: dict[str, tuple[Path, Path]] = {
     "fast": (FAST_INT8_MODEL_PATH, FAST_ONNX_MODEL_PATH),
 }
 DEFAULT_SERVED_MODEL = "accurate"
+#: Every servable model file as (served name, precision, path).
+SERVABLE_EXPORTS: tuple[tuple[str, str, Path], ...] = tuple(
+    (name, precision, path)
+    for name, (int8, float32) in SERVED_MODELS.items()
+    for precision, path in (("float32", float32), ("int8", int8))
+)
 
 
 def served_model_path(name: str = DEFAULT_SERVED_MODEL) -> Path:

@@ -34,11 +34,12 @@ def crop_square(gray: np.ndarray, box: Box) -> np.ndarray:
     """Crop `box` from `gray`, replicating edge pixels where the box leaves the image."""
     x, y, w, h = box
     height, width = gray.shape[:2]
-    pad = max(0, -x, -y, x + w - width, y + h - height)
-    if pad:
-        gray = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-        x, y = x + pad, y + pad
-    return gray[y : y + h, x : x + w]
+    if x >= 0 and y >= 0 and x + w <= width and y + h <= height:
+        return gray[y : y + h, x : x + w]
+    # Clamped indices replicate the edge, touching only the crop's pixels (not a padded copy of the photo).
+    rows = np.clip(np.arange(y, y + h), 0, height - 1)
+    cols = np.clip(np.arange(x, x + w), 0, width - 1)
+    return gray[np.ix_(rows, cols)]
 
 
 def face_to_uint8(image: np.ndarray, box: Box | None = None, margin: float = FACE_MARGIN) -> np.ndarray:

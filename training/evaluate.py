@@ -22,7 +22,7 @@ from fer_core.config import (
     HISTORY_PATH,
     MODELS_DIR,
     ONNX_MODEL_PATH,
-    SERVED_MODELS,
+    SERVABLE_EXPORTS,
 )
 from fer_core.data import load_fer2013
 from fer_core.labels import EMOTIONS, NUM_CLASSES
@@ -121,12 +121,11 @@ def plot_curves(history: list[dict[str, float]], path: Path) -> None:
 
 def served_variants(main_model: Path) -> dict[str, Path]:
     """Every other committed model the app can serve, labelled "<served name>, <precision>"."""
-    variants = {}
-    for name, (int8, float32) in SERVED_MODELS.items():
-        for precision, path in (("int8", int8), ("float32", float32)):
-            if path.exists() and path.resolve() != main_model.resolve():
-                variants[f"{name}, {precision}"] = path
-    return variants
+    return {
+        f"{name}, {precision}": path
+        for name, precision, path in SERVABLE_EXPORTS
+        if path.exists() and path.resolve() != main_model.resolve()
+    }
 
 
 def evaluate(

@@ -192,35 +192,26 @@ def parse_args() -> tuple[TrainConfig, Path]:
     parser.add_argument("--run-dir", type=Path, required=True)
     parser.add_argument("--data", default=defaults.data_path, help="fer2013.csv(.gz) or image-folder root")
     parser.add_argument("--val", choices=("split", "publictest"), default=defaults.val)
-    for name in ("epochs", "batch_size", "patience", "seed", "limit"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
-    for name in ("peak_lr", "weight_decay", "label_smoothing", "class_weight_power"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))
+    ints = ("epochs", "batch_size", "patience", "seed", "limit")
+    floats = ("peak_lr", "weight_decay", "label_smoothing", "class_weight_power", "distill_weight")
+    for names, kind in ((ints, int), (floats, float)):
+        for name in names:
+            parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=getattr(defaults, name))
     parser.add_argument("--precision", choices=("mixed_bfloat16", "float32"), default=defaults.precision)
     parser.add_argument("--widths", type=int, nargs="+", default=list(defaults.widths))
     parser.add_argument("--convs", type=int, nargs="+", default=list(defaults.convs_per_block))
     parser.add_argument("--teacher", default="", help="ONNX model whose predictions the student learns")
-    parser.add_argument("--distill-weight", type=float, default=defaults.distill_weight)
     args = parser.parse_args()
     if len(args.widths) != len(args.convs):
         parser.error("--widths and --convs need one number per block each")
     cfg = TrainConfig(
         data_path=args.data,
         val=args.val,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        patience=args.patience,
-        seed=args.seed,
-        limit=args.limit,
-        peak_lr=args.peak_lr,
-        weight_decay=args.weight_decay,
-        label_smoothing=args.label_smoothing,
-        class_weight_power=args.class_weight_power,
         precision=args.precision,
         widths=tuple(args.widths),
         convs_per_block=tuple(args.convs),
         teacher=args.teacher,
-        distill_weight=args.distill_weight,
+        **{name: getattr(args, name) for name in (*ints, *floats)},
     )
     return cfg, args.run_dir
 

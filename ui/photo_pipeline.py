@@ -252,10 +252,10 @@ def process_batch(
     outcomes: list[FileOutcome] = []
     db_errors_in_a_row = 0
     for index, (photo, refusal) in enumerate(zip(photos, refusals)):
-        analysis = next(analyses) if refusal is None else None
         if refusal is not None:
             outcome = refusal
         elif db_errors_in_a_row >= MAX_CONSECUTIVE_DB_ERRORS:
+            analyses.close()  # nothing more will be saved: stop decoding and detecting the rest
             outcome = FileOutcome(
                 photo.name,
                 "skipped",
@@ -265,7 +265,7 @@ def process_batch(
         else:
             try:
                 outcome = _save_analysis(
-                    engine, session_id, photo, analysis, keep_annotated=keep_annotated, now=None
+                    engine, session_id, photo, next(analyses), keep_annotated=keep_annotated, now=None
                 )
             except Exception as exc:
                 outcome = _failure(photo, exc)
