@@ -71,7 +71,7 @@ def wide_totals(
     if not parts:
         return pd.DataFrame({key: [], **{c: [] for c in TOTAL_COLUMNS}})
     wide = parts[0] if len(parts) == 1 else pd.concat(parts).groupby(key, as_index=False).sum()
-    integers = [key, "faces", *COUNT_COLUMNS]
+    integers = [key, "faces", "small_faces", *COUNT_COLUMNS]
     wide[integers] = wide[integers].round().astype(np.int64)
     return wide.sort_values(key, ignore_index=True)
 
@@ -101,7 +101,8 @@ def plan(
 
 
 def long_format(wide: pd.DataFrame, key: str, total_name: str, min_faces: int) -> pd.DataFrame:
-    """Wide totals -> one row per (key, expression) with faces, share, mean_probability, total."""
+    """Wide totals -> one row per (key, expression) with faces, share, mean_probability, total
+    (readable faces) and small_faces (faces too small to read, in no share)."""
     wide = wide[wide["faces"] >= max(min_faces, 1)]
     k = len(EMOTIONS)
     totals = wide["faces"].to_numpy(dtype=np.int64)
@@ -116,6 +117,7 @@ def long_format(wide: pd.DataFrame, key: str, total_name: str, min_faces: int) -
             "share": (counts / denominator).ravel(),
             "mean_probability": (sums / denominator).ravel(),
             total_name: np.repeat(totals, k),
+            "small_faces": np.repeat(wide["small_faces"].to_numpy(dtype=np.int64), k),
         }
     )
 

@@ -109,6 +109,8 @@ observations_table = Table(
     Column("box_y", Integer, nullable=False),
     Column("box_w", Integer, nullable=False),
     Column("box_h", Integer, nullable=False),
+    #: Short side of the box in pixels (what the model could read); NULL: unknown, counted readable.
+    Column("face_size", Integer, nullable=True),
     *(Column(name, Float, nullable=False) for name in PROBABILITY_COLUMNS),
     #: Index into EMOTIONS of the top expression.
     Column("top_label", SmallInteger, nullable=False),
@@ -138,12 +140,15 @@ class Observation(Base):
     box_y: Mapped[int]
     box_w: Mapped[int]
     box_h: Mapped[int]
+    face_size: Mapped[int | None]
     top_label: Mapped[int]
     confidence: Mapped[float]
 
 
 def _rollup_table(name: str) -> Table:
-    """Per session and period: face count, top-label counts (n_<name>) and probability sums (sum_p_<name>).
+    """Per session and period: readable-face count (`faces`), their top-label counts (n_<name>) and
+    probability sums (sum_p_<name>), and the faces too small to read (`small_faces`,
+    fer_core.labels.READABLE_MIN_FACE_PX), which no share includes.
 
     Derived data, kept in step with `observations` in the same transactions (see db.rollups) so
     trend queries aggregate far fewer rows; it holds nothing that the observations do not.
@@ -154,6 +159,7 @@ def _rollup_table(name: str) -> Table:
         Column("session_id", ForeignKey("event_sessions.id", ondelete="CASCADE"), primary_key=True),
         Column("period_start", DateTime, primary_key=True),
         Column("faces", Integer, nullable=False),
+        Column("small_faces", Integer, nullable=False, server_default="0"),
         *(Column(c, Integer, nullable=False) for c in COUNT_COLUMNS),
         *(Column(c, Float, nullable=False) for c in SUM_COLUMNS),
         Index(None, "period_start"),

@@ -31,13 +31,14 @@ from db.models import (
     observations_table,
 )
 from db.timeutils import floor_to, to_utc_naive, utcnow
-from fer_core.labels import EMOTIONS
+from fer_core.labels import EMOTIONS, READABLE_MIN_FACE_PX
 
 #: Longest event-session name accepted (the column is VARCHAR(200)).
 MAX_NAME_LENGTH = 200
 _LABEL_INDEX = {name: i for i, name in enumerate(EMOTIONS)}
 _CONTEXT_COLUMNS = ("session_id", "photo_id", "source", "observed_at")
 _BOX_COLUMNS = ("box_x", "box_y", "box_w", "box_h")
+_UNKNOWN_SIZE = -1  # face_sizes entry for a face whose box is unknown (stored as NULL)
 
 
 class FaceLike(Protocol):
@@ -59,7 +60,8 @@ class SessionInfo:
     tags: list[str]
     created_at: datetime
     n_photos: int
-    n_faces: int
+    n_faces: int  # every detected face, readable or not
+    n_small_faces: int = 0  # of which too small to read (fer_core.labels.READABLE_MIN_FACE_PX)
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,21 @@ def _session_infos(engine: Engine, session_id: int | None) -> list[SessionInfo]:
     photos = select(Photo.session_id, func.count().label("n")).group_by(Photo.session_id).subquery()
     hours = hour_rollups_table
     faces = (
-        select(hours.c.session_id, func.sum(hours.c.faces).label("n")).group_by(hours.c.session_id).subquery()
+        select(
+            hours.c.session_id,
+            func.sum(hours.c.faces).label("n"),
+            func.sum(hours.c.small_faces).label("small"),
+        )
+        .group_by(hours.c.session_id)
+        .subquery()
     )
     query = (
-        select(EventSession, func.coalesce(photos.c.n, 0), func.coalesce(faces.c.n, 0))
+        select(
+            EventSession,
+            func.coalesce(photos.c.n, 0),
+            func.coalesce(faces.c.n, 0),
+            func.coalesce(faces.c.small, 0),
+        )
         .outerjoin(photos, photos.c.session_id == EventSession.id)
         .outerjoin(faces, faces.c.session_id == EventSession.id)
         .order_by(EventSession.created_at.desc(), EventSession.id.desc())
@@ -138,9 +151,10 @@ def _session_infos(engine: Engine, session_id: int | None) -> list[SessionInfo]:
                 tags=list(event.tags or []),
                 created_at=event.created_at,
                 n_photos=int(n_photos),
-                n_faces=int(n_faces),
+                n_faces=int(n_faces) + int(n_small),
+                n_small_faces=int(n_small),
             )
-            for event, n_photos, n_faces in session.execute(query)
+            for event, n_photos, n_faces, n_small in session.execute(query)
         ]
 
 
@@ -229,8 +243,10 @@ def bulk_insert_observations(
     n = len(probabilities)
     if n == 0:
         return 0
+    box_array = np.zeros((n, 4), dtype=np.int64) if boxes is None else np.asarray(boxes, dtype=np.int64)
     faces = _FaceColumns(
-        boxes=np.zeros((n, 4), dtype=np.int64) if boxes is None else np.asarray(boxes, dtype=np.int64),
+        boxes=box_array,
+        face_sizes=np.full(n, _UNKNOWN_SIZE) if boxes is None else box_array[:, 2:].min(axis=1),
         top_labels=probabilities.argmax(axis=1),
         confidences=probabilities.max(axis=1),
         probabilities=probabilities,
@@ -252,6 +268,7 @@ class _FaceColumns:
     """Validated per-face values, one array per column group (n faces)."""
 
     boxes: np.ndarray  # (n, 4) x, y, w, h
+    face_sizes: np.ndarray  # (n,) short side of the box; _UNKNOWN_SIZE when the box is unknown
     top_labels: np.ndarray  # (n,) index into EMOTIONS
     confidences: np.ndarray  # (n,)
     probabilities: np.ndarray  # (n, 7)
@@ -270,8 +287,10 @@ def _face_columns(faces: Sequence[FaceLike]) -> _FaceColumns:
         if face.label not in _LABEL_INDEX:
             raise ValueError(f"unknown expression label {face.label!r}")
         probabilities[i] = row
+    boxes = np.array([[int(v) for v in face.box] for face in faces], dtype=np.int64).reshape(-1, 4)
     return _FaceColumns(
-        boxes=np.array([[int(v) for v in face.box] for face in faces], dtype=np.int64).reshape(-1, 4),
+        boxes=boxes,
+        face_sizes=boxes[:, 2:].min(axis=1),
         top_labels=np.array([_LABEL_INDEX[face.label] for face in faces], dtype=np.int64),
         confidences=np.array([float(face.confidence) for face in faces], dtype=np.float64),
         probabilities=probabilities,
@@ -297,20 +316,36 @@ def _write_observations(
     "live"; the rollups are updated in the same transaction."""
     if not len(faces):
         return
-    columns = (*_CONTEXT_COLUMNS, *_BOX_COLUMNS, "top_label", "confidence", *PROBABILITY_COLUMNS)
+    columns = (
+        *_CONTEXT_COLUMNS,
+        *_BOX_COLUMNS,
+        "face_size",
+        "top_label",
+        "confidence",
+        *PROBABILITY_COLUMNS,
+    )
+    face_sizes = [None if size == _UNKNOWN_SIZE else size for size in faces.face_sizes.tolist()]
     values = zip(
         session_ids,
         photo_ids,
         ("live" if p is None else "photo" for p in photo_ids),
         observed_at,
         *faces.boxes.T.tolist(),
+        face_sizes,
         faces.top_labels.tolist(),
         faces.confidences.tolist(),
         *faces.probabilities.T.tolist(),
         strict=True,
     )
     insert_rows(connection, observations_table, columns, list(values))
-    rollups.add(connection, session_ids, observed_at, faces.top_labels, faces.probabilities)
+    rollups.add(
+        connection,
+        session_ids,
+        observed_at,
+        faces.top_labels,
+        faces.probabilities,
+        rollups.readable_mask(face_sizes),
+    )
 
 
 def _require_session(session: Session, session_id: int) -> None:
@@ -428,6 +463,8 @@ def photo_results(engine: Engine, session_id: int) -> list[dict]:
         faces.setdefault(row.photo_id, []).append(
             {
                 "box": (row.box_x, row.box_y, row.box_w, row.box_h),
+                "face_size": row.face_size,
+                "readable": row.face_size is None or row.face_size >= READABLE_MIN_FACE_PX,
                 "label": EMOTIONS[row.top_label],
                 "confidence": row.confidence,
                 "probabilities": {name: getattr(row, f"p_{name}") for name in EMOTIONS},

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Column, Connection, MetaData, Table, case, delete, func, insert, select
+from sqlalchemy import Column, Connection, MetaData, Table, and_, case, delete, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db.buckets import bucket_start
@@ -28,10 +28,16 @@ from db.models import (
     observations_table,
 )
 from db.timeutils import ceil_to, floor_to
-from fer_core.labels import EMOTIONS
+from fer_core.labels import EMOTIONS, READABLE_MIN_FACE_PX
 
 #: Additive columns of a rollup row.
-TOTAL_COLUMNS: tuple[str, ...] = ("faces", *COUNT_COLUMNS, *SUM_COLUMNS)
+TOTAL_COLUMNS: tuple[str, ...] = ("faces", "small_faces", *COUNT_COLUMNS, *SUM_COLUMNS)
+
+
+def readable_mask(face_sizes: Sequence[int | None] | np.ndarray) -> np.ndarray:
+    """True for faces large enough to read (an unknown size counts as readable)."""
+    sizes = np.array([READABLE_MIN_FACE_PX if s is None else s for s in face_sizes], dtype=np.int64)
+    return sizes >= READABLE_MIN_FACE_PX
 
 
 @dataclass(frozen=True)
@@ -50,13 +56,14 @@ def add(
     observed_at: Sequence[datetime],
     top_labels: Sequence[int] | np.ndarray,
     probabilities: np.ndarray,
+    readable: np.ndarray,
 ) -> None:
     """Add observations (naive UTC times) to the totals of every level."""
     for level in LEVELS:
         _upsert(
             connection,
             level.table,
-            rows_for(level.period, session_ids, observed_at, top_labels, probabilities),
+            rows_for(level.period, session_ids, observed_at, top_labels, probabilities, readable),
         )
 
 
@@ -66,8 +73,9 @@ def rows_for(
     observed_at: Sequence[datetime],
     top_labels: Sequence[int] | np.ndarray,
     probabilities: np.ndarray,
+    readable: np.ndarray,
 ) -> list[dict]:
-    """Aggregate observations into one rollup row per (session, period)."""
+    """Aggregate observations into one rollup row per (session, period); unreadable faces are only counted."""
     groups: dict[tuple[int, datetime], int] = {}
     inverse = np.fromiter(
         (
@@ -78,14 +86,22 @@ def rows_for(
         count=len(observed_at),
     )
     n_groups = len(groups)
-    faces = np.bincount(inverse, minlength=n_groups)
+    readable = np.asarray(readable, dtype=bool)
+    faces = np.bincount(inverse[readable], minlength=n_groups)
+    small = np.bincount(inverse[~readable], minlength=n_groups)
     counts = np.zeros((n_groups, len(EMOTIONS)), dtype=np.int64)
-    np.add.at(counts, (inverse, np.asarray(top_labels, dtype=np.int64)), 1)
+    np.add.at(counts, (inverse[readable], np.asarray(top_labels, dtype=np.int64)[readable]), 1)
     sums = np.zeros((n_groups, len(EMOTIONS)))
-    np.add.at(sums, inverse, np.asarray(probabilities, dtype=np.float64).reshape(-1, len(EMOTIONS)))
+    probabilities = np.asarray(probabilities, dtype=np.float64).reshape(-1, len(EMOTIONS))
+    np.add.at(sums, inverse[readable], probabilities[readable])
     rows = []
     for j, (session_id, start) in enumerate(groups):
-        row: dict = {"session_id": session_id, "period_start": start, "faces": int(faces[j])}
+        row: dict = {
+            "session_id": session_id,
+            "period_start": start,
+            "faces": int(faces[j]),
+            "small_faces": int(small[j]),
+        }
         row.update(zip(COUNT_COLUMNS, counts[j].tolist(), strict=True))
         row.update(zip(SUM_COLUMNS, sums[j].tolist(), strict=True))
         rows.append(row)
@@ -123,10 +139,18 @@ def rebuild(connection: Connection, start: datetime | None = None, end: datetime
 def observation_totals() -> list:
     """SQL aggregates over `observations` matching the rollup TOTAL_COLUMNS."""
     obs = observations_table
+    readable = or_(obs.c.face_size.is_(None), obs.c.face_size >= READABLE_MIN_FACE_PX)
     return [
-        func.count().label("faces"),
-        *(func.sum(case((obs.c.top_label == i, 1), else_=0)).label(c) for i, c in enumerate(COUNT_COLUMNS)),
-        *(func.sum(obs.c[p]).label(s) for p, s in zip(PROBABILITY_COLUMNS, SUM_COLUMNS, strict=True)),
+        func.count(case((readable, 1))).label("faces"),
+        func.count(case((~readable, 1))).label("small_faces"),
+        *(
+            func.sum(case((and_(readable, obs.c.top_label == i), 1), else_=0)).label(c)
+            for i, c in enumerate(COUNT_COLUMNS)
+        ),
+        *(
+            func.sum(case((readable, obs.c[p]), else_=0.0)).label(s)
+            for p, s in zip(PROBABILITY_COLUMNS, SUM_COLUMNS, strict=True)
+        ),
     ]
 
 

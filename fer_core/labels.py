@@ -25,3 +25,21 @@ EMOTION_COLORS: dict[str, str] = {
 #: Each side of a detected face box grows by this fraction before the square crop,
 #: so serving crops frame the face like FER2013's loosely cropped faces.
 FACE_MARGIN: float = 0.15
+
+#: Readability floor: a face whose detector box is narrower than this (short side, in pixels of the
+#: image it was cropped from) is counted as detected but "too small to read". Its probabilities are
+#: stored whole, but it is left out of every expression share, because below this size the model's
+#: accuracy falls under READABLE_MIN_ACCURACY and its errors drift towards "sad" (measured by
+#: benchmarks/resolution.py; README "Small faces"). Changing it needs no re-analysis:
+#: db.queries.rebuild_rollups recomputes the totals from the stored face sizes.
+READABLE_MIN_FACE_PX: int = 12
+#: Accuracy (FER2013 PrivateTest, faces shrunk to a given size) that READABLE_MIN_FACE_PX keeps.
+READABLE_MIN_ACCURACY: float = 0.55
+#: Faces whose top probability is below this are drawn as "uncertain" on annotated images
+#: (display only: the stored probabilities stay whole).
+UNCERTAIN_BELOW: float = 0.4
+
+
+def crop_side(face_size: float) -> float:
+    """Side of the square crop the model reads for a face box of `face_size` px (FACE_MARGIN each side)."""
+    return face_size * (1.0 + 2.0 * FACE_MARGIN)

@@ -590,6 +590,7 @@ def test_trends_per_bucket(engine: sa.Engine, filled) -> None:
             "share",
             "mean_probability",
             "bucket_faces",
+            "small_faces",
         ]
         assert pd.api.types.is_datetime64_any_dtype(frame["bucket_start"])
         assert frame["bucket_start"].is_monotonic_increasing
@@ -680,6 +681,7 @@ def test_session_comparison(engine: sa.Engine, filled) -> None:
         "share",
         "mean_probability",
         "session_faces",
+        "small_faces",
     ]
     assert frame.groupby("session_id")["session_name"].first().to_dict() == {s1: "Lecture", s2: "Open day"}
     zero = dict.fromkeys(EMOTIONS, 0)
@@ -763,3 +765,88 @@ def test_minute_buckets_over_more_than_two_weeks_are_refused(engine: sa.Engine) 
     one_day = q.expression_trends(engine, "minute", start=MON, end=MON + timedelta(days=1))
     assert as_counts(one_day) == {MON: {**dict.fromkeys(EMOTIONS, 0), "happy": 1}}
     assert len(as_counts(q.expression_trends(engine, "hour"))) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Readability floor (faces too small to read)
+
+
+def test_small_faces_are_counted_but_left_out_of_shares(engine: sa.Engine) -> None:
+    from fer_core.labels import READABLE_MIN_FACE_PX
+
+    session_id = q.create_event_session(engine, "crowd")
+    big, tiny = (0, 0, READABLE_MIN_FACE_PX, READABLE_MIN_FACE_PX + 5), (0, 0, READABLE_MIN_FACE_PX - 1, 30)
+    q.save_photo(
+        engine,
+        session_id,
+        content_hash="c" * 64,
+        filename="hall.jpg",
+        taken_at=MON,
+        time_source="exif",
+        width=640,
+        height=480,
+        faces=[
+            face("happy", big),
+            face("happy", big),
+            face("sad", tiny),
+            face("sad", tiny),
+            face("sad", tiny),
+        ],
+    )
+    info = q.get_event_session(engine, session_id)
+    assert (info.n_faces, info.n_small_faces) == (5, 3)
+    for frame, total in (
+        (q.expression_trends(engine, "minute"), "bucket_faces"),
+        (q.expression_trends(engine, "day"), "bucket_faces"),
+        (q.session_comparison(engine), "session_faces"),
+    ):
+        shares = dict(zip(frame["expression"], frame["share"]))
+        assert shares["happy"] == 1.0 and shares["sad"] == 0.0
+        assert set(frame[total]) == {2} and set(frame["small_faces"]) == {3}
+    faces_ = q.photo_results(engine, session_id)[0]["faces"]
+    assert [(f["face_size"], f["readable"]) for f in faces_] == [
+        (READABLE_MIN_FACE_PX, True),
+        (READABLE_MIN_FACE_PX, True),
+        *[(READABLE_MIN_FACE_PX - 1, False)] * 3,
+    ]
+    with engine.connect() as connection:
+        sizes = connection.exec_driver_sql("SELECT face_size FROM observations ORDER BY id").scalars().all()
+    assert sizes == [READABLE_MIN_FACE_PX] * 2 + [READABLE_MIN_FACE_PX - 1] * 3
+    # Rebuilt from the stored sizes, the rollups are unchanged: a new floor needs no re-analysis.
+    before = q.expression_trends(engine, "hour")
+    q.rebuild_rollups(engine)
+    pd.testing.assert_frame_equal(q.expression_trends(engine, "hour"), before)
+
+
+def test_migration_0002_backfills_face_size_and_keeps_every_row(db_url: str) -> None:
+    from fer_core.labels import READABLE_MIN_FACE_PX
+
+    engine = make_engine(db_url, migrate=False)
+    try:
+        cfg = alembic_config()
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "0001")
+            connection.exec_driver_sql(
+                "INSERT INTO event_sessions (id, name, tags, created_at) "
+                "VALUES (1, 'old', '[]', '2026-03-02')"
+            )
+            probabilities = ", ".join(["0.1"] * 6 + ["0.4"])
+            for box_w, box_h in ((30, 40), (READABLE_MIN_FACE_PX - 2, 40), (0, 0)):
+                connection.exec_driver_sql(
+                    "INSERT INTO observations (session_id, source, observed_at, box_x, box_y, box_w, box_h, "
+                    f"{', '.join(f'p_{n}' for n in EMOTIONS)}, top_label, confidence) "
+                    f"VALUES (1, 'live', '2026-03-02 10:00:00', 0, 0, {box_w}, {box_h}, "
+                    f"{probabilities}, 6, 0.4)"
+                )
+        upgrade_to_head(engine)
+        with engine.connect() as connection:
+            sizes = (
+                connection.exec_driver_sql("SELECT face_size FROM observations ORDER BY id").scalars().all()
+            )
+        assert sizes == [30, READABLE_MIN_FACE_PX - 2, None]
+        info = q.get_event_session(engine, 1)
+        assert (info.n_faces, info.n_small_faces) == (3, 1)  # the unknown size counts as readable
+        assert set(q.expression_trends(engine, "hour")["bucket_faces"]) == {2}
+    finally:
+        engine.dispose()
