@@ -1,4 +1,8 @@
-"""Decode user images safely: any mode, EXIF orientation, size limits, clear errors."""
+"""Decode user images safely: any mode, EXIF orientation, size limits, clear errors.
+
+HEIC/HEIF (iPhone photos) open through the pillow-heif plugin registered here; libheif applies the
+photo's orientation while decoding, so they come out upright like JPEGs.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,12 @@ from pathlib import Path
 
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
 #: Images above this many pixels are refused outright (decompression-bomb guard).
 MAX_IMAGE_PIXELS: int = 120_000_000
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+register_heif_opener()
 
 ImageSource = str | Path | bytes | bytearray | np.ndarray | Image.Image
 

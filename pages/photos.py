@@ -6,6 +6,14 @@ import math
 
 import streamlit as st
 
+from campus_fer.ingest import (
+    ALLOWED_EXTENSIONS,
+    BatchSummary,
+    FileOutcome,
+    PhotoFile,
+    process_batch,
+    skipped_over_limit,
+)
 from db.queries import (
     SessionInfo,
     create_event_session,
@@ -16,14 +24,6 @@ from db.queries import (
 )
 from ui.charts import expression_mix
 from ui.layout import ACTIVE_SESSION_KEY, pick_session, require_entrypoint
-from ui.photo_pipeline import (
-    ALLOWED_EXTENSIONS,
-    BatchSummary,
-    FileOutcome,
-    UploadedPhoto,
-    process_batch,
-    skipped_over_limit,
-)
 from ui.resources import database_errors, engine_or_stop, recognizer_or_stop
 from ui.settings import load_settings
 from ui.tables import outcomes_table, photos_table
@@ -96,7 +96,7 @@ def upload_section(session: SessionInfo) -> None:
     st.subheader("Upload photos")
     limit_mb = settings.max_upload_mb
     files = st.file_uploader(
-        "Photos (JPG, PNG or WebP)",
+        "Photos (JPG, PNG, WebP or HEIC)",
         type=list(ALLOWED_EXTENSIONS),
         accept_multiple_files=True,
         key=f"photos_uploader_{st.session_state.get(ROUND_KEY, 0)}",
@@ -126,8 +126,9 @@ def upload_section(session: SessionInfo) -> None:
         engine,
         recognizer,
         session.id,
-        (UploadedPhoto(f.name, f.getvalue()) for f in accepted),
+        (PhotoFile(f.name, f.getvalue()) for f in accepted),
         max_bytes=settings.max_upload_bytes,
+        keep_annotated=True,
         on_progress=progress,
     )
     outcomes += [skipped_over_limit(f.name, limit) for f in extra]

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
+from campus_fer.ingest import FileOutcome
 from fer_core.labels import EMOTIONS
-from ui.photo_pipeline import FileOutcome
 
 STATUS_TEXT = {
     "saved": "saved",

@@ -1,4 +1,4 @@
-"""The upload pipeline behind the Event photos page, with real photos, bad files and database failures."""
+"""The ingest core behind every door (page, API, CLI), with real photos, bad files and database failures."""
 
 from __future__ import annotations
 
@@ -13,11 +13,19 @@ from PIL import Image
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from campus_fer.ingest import (
+    Analysis,
+    BatchSummary,
+    PhotoFile,
+    analyse_photo,
+    analyse_photos,
+    process_batch,
+    process_file,
+)
 from db import queries
 from db.engine import make_engine
 from fer_core.recognizer import Recognizer
 from tests.photos import encode, group_photo
-from ui.photo_pipeline import BatchSummary, UploadedPhoto, process_batch, process_file
 
 LIMIT = 25 * 1024 * 1024
 
@@ -39,9 +47,9 @@ def session_id(engine: Engine) -> int:
     return queries.create_event_session(engine, "Open day")
 
 
-def photo(n_faces: int, seed: int, fmt: str = "JPEG", name: str | None = None) -> UploadedPhoto:
+def photo(n_faces: int, seed: int, fmt: str = "JPEG", name: str | None = None) -> PhotoFile:
     rgb, _ = group_photo(n_faces, seed=seed)
-    return UploadedPhoto(name or f"group_{seed}.{fmt.lower()}", encode(rgb, fmt))
+    return PhotoFile(name or f"group_{seed}.{fmt.lower()}", encode(rgb, fmt))
 
 
 def png_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
@@ -69,10 +77,10 @@ def stored(engine: Engine, session_id: int) -> dict[str, int]:
     return {p["filename"]: p["n_faces"] for p in queries.photo_results(engine, session_id)}
 
 
-@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "HEIF"])
 def test_each_format_is_analysed_and_saved(engine, recognizer, session_id, fmt):
     upload = photo(3, seed=1, fmt=fmt)
-    outcome = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT)
+    outcome = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT, keep_annotated=True)
     assert outcome.status == "saved", outcome.message
     assert outcome.n_faces == 3
     assert outcome.time_source == "upload"
@@ -91,7 +99,7 @@ def test_exif_capture_time_is_used(engine, recognizer, session_id):
     rgb, _ = group_photo(2, seed=2)
     exif = Image.Exif()
     exif[0x0132] = "2025:05:03 10:15:00"  # DateTime
-    upload = UploadedPhoto("exif.jpg", encode(rgb, "JPEG", exif=exif.tobytes()))
+    upload = PhotoFile("exif.jpg", encode(rgb, "JPEG", exif=exif.tobytes()))
     outcome = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT)
     assert outcome.status == "saved"
     [row] = queries.photo_results(engine, session_id)
@@ -108,7 +116,7 @@ def test_exif_capture_time_is_used(engine, recognizer, session_id):
     ],
 )
 def test_bad_files_are_refused_and_not_stored(engine, recognizer, session_id, name, data, expected):
-    outcome = process_file(engine, recognizer, session_id, UploadedPhoto(name, data), max_bytes=LIMIT)
+    outcome = process_file(engine, recognizer, session_id, PhotoFile(name, data), max_bytes=LIMIT)
     assert outcome.status == "refused"
     assert expected in outcome.message
     assert stored(engine, session_id) == {}
@@ -117,7 +125,7 @@ def test_bad_files_are_refused_and_not_stored(engine, recognizer, session_id, na
 def test_truncated_jpeg_is_refused(engine, recognizer, session_id):
     data = photo(3, seed=3).data
     outcome = process_file(
-        engine, recognizer, session_id, UploadedPhoto("cut.jpg", data[: len(data) // 2]), max_bytes=LIMIT
+        engine, recognizer, session_id, PhotoFile("cut.jpg", data[: len(data) // 2]), max_bytes=LIMIT
     )
     assert outcome.status == "refused"
     assert "truncated or corrupt" in outcome.message
@@ -134,7 +142,7 @@ def test_file_over_the_size_limit_is_refused(engine, recognizer, session_id):
 
 def test_photo_without_a_face_is_recorded_with_zero_faces(engine, recognizer, session_id):
     gradient = np.tile(np.linspace(0, 255, 640, dtype=np.uint8), (480, 1))
-    upload = UploadedPhoto("empty_hall.png", encode(np.dstack([gradient] * 3), "PNG"))
+    upload = PhotoFile("empty_hall.png", encode(np.dstack([gradient] * 3), "PNG"))
     outcome = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT)
     assert outcome.status == "no_face"
     assert "No face found" in outcome.message
@@ -146,7 +154,7 @@ def test_photo_without_a_face_is_recorded_with_zero_faces(engine, recognizer, se
 def test_duplicate_is_reported_and_counted_once(engine, recognizer, session_id):
     upload = photo(3, seed=5)
     first = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT)
-    renamed = UploadedPhoto("copy_of_group.jpg", upload.data)
+    renamed = PhotoFile("copy_of_group.jpg", upload.data)
     second = process_file(engine, recognizer, session_id, renamed, max_bytes=LIMIT)
     assert (first.status, second.status) == ("saved", "duplicate")
     assert "Already in this session" in second.message
@@ -213,8 +221,8 @@ def test_mixed_batch_summary(engine, recognizer, session_id):
     good = photo(4, seed=40)
     uploads = [
         good,
-        UploadedPhoto("bad.jpg", b"nope"),
-        UploadedPhoto("again.jpg", good.data),
+        PhotoFile("bad.jpg", b"nope"),
+        PhotoFile("again.jpg", good.data),
         photo(2, seed=41),
     ]
     summary = BatchSummary(process_batch(engine, recognizer, session_id, uploads, max_bytes=LIMIT))
@@ -223,3 +231,52 @@ def test_mixed_batch_summary(engine, recognizer, session_id):
     assert summary.count("duplicate") == 1
     assert summary.faces_saved == 6
     assert queries.get_event_session(engine, session_id).n_faces == 6
+
+
+def test_heic_gets_exif_time_and_orientation(engine, recognizer, session_id):
+    """An iPhone-style HEIC: rotated by its EXIF orientation (stored upright) and timed by EXIF."""
+    rgb, _ = group_photo(2, seed=50)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display
+    exif[0x0132] = "2025:10:04 14:30:00"
+    upload = PhotoFile("IMG_0001.HEIC", encode(rgb, "HEIF", exif=exif.tobytes()))
+    outcome = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT)
+    assert outcome.status == "saved", outcome.message
+    [row] = queries.photo_results(engine, session_id)
+    assert (row["width"], row["height"]) == (720, 1280)  # upright: portrait
+    assert (row["time_source"], row["taken_at"].isoformat()) == ("exif", "2025-10-04T14:30:00")
+    assert row["n_faces"] == 2
+
+
+def test_analysis_keeps_input_order_around_refusals(recognizer):
+    """Refused files (empty, not an image) pass the threads by but keep their place in the stream."""
+    good = [photo(1 + i, seed=60 + i) for i in range(3)]
+    files = [
+        PhotoFile("empty.jpg", b""),
+        good[0],
+        PhotoFile("notes.png", b"meeting notes"),
+        good[1],
+        good[2],
+        PhotoFile("empty2.jpg", b""),
+    ]
+    analyses = list(analyse_photos(recognizer, files, max_bytes=LIMIT, workers=2))
+    assert [a.name for a in analyses] == [f.name for f in files]
+    assert [a.refused is not None for a in analyses] == [True, False, True, False, False, True]
+    assert "empty (0 bytes)" in analyses[0].refused and "not an image" in analyses[2].refused
+    assert [len(a.faces) for a in analyses if a.refused is None] == [1, 2, 3]
+    single = analyse_photo(recognizer, good[1], max_bytes=LIMIT)
+    assert isinstance(single, Analysis) and single.rgb is None
+    assert len(single.faces) == 2 and single.content_hash == analyses[3].content_hash
+    too_big = analyse_photo(recognizer, good[1], max_bytes=len(good[1].data) - 1)
+    assert "above the" in too_big.refused and too_big.faces == []
+
+
+def test_fer_core_public_names():
+    import fer_core
+    from fer_core import FaceResult, ImageError, Recognizer, load_image
+
+    assert Recognizer.__module__ == "fer_core.recognizer"
+    assert FaceResult.__module__ == "fer_core.recognizer" and issubclass(ImageError, ValueError)
+    assert callable(load_image) and set(fer_core.__all__) <= set(dir(fer_core))
+    with pytest.raises(AttributeError):
+        fer_core.NotAThing  # noqa: B018

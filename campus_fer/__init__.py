@@ -1,0 +1,1 @@
+"""Campus FER services: the ingest core and the doors (API, CLI) that call it; no Streamlit here."""
