@@ -1,0 +1,219 @@
+"""campus_fer.stats against known cases and by simulation (seeded): interval coverage on clustered
+faces, the segment comparison, and the negative-affect chart's power and false-alarm rate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from campus_fer import stats
+from fer_core.labels import EMOTIONS
+
+HAPPY, NEUTRAL, SAD = (EMOTIONS.index(name) for name in ("happy", "neutral", "sad"))
+#: Bootstrap resamples in the coverage simulation (enough for 2.5% quantiles, keeps the test fast).
+SIMULATION_RESAMPLES = 1000
+
+
+def clustered_counts(
+    rng: np.random.Generator,
+    n_photos: int,
+    share: float,
+    label: int = HAPPY,
+    faces_per_photo: float = stats.CHECKED_FACES_PER_PHOTO,
+    correlation: float = stats.CHECKED_INTRA_PHOTO_CORRELATION,
+) -> np.ndarray:
+    """Per-photo top-label counts: each photo has its own share ~ Beta with mean `share` and
+    intra-photo correlation `correlation` (faces in one photo look alike); the rest are neutral."""
+    faces = 1 + rng.poisson(faces_per_photo - 1, n_photos)
+    spread = 1.0 / correlation - 1.0
+    photo_share = rng.beta(share * spread, (1.0 - share) * spread, n_photos)
+    hits = rng.binomial(faces, photo_share)
+    counts = np.zeros((n_photos, len(EMOTIONS)), dtype=np.int64)
+    counts[:, label] = hits
+    counts[:, NEUTRAL] += faces - hits
+    return counts
+
+
+def simulated_term(
+    rng: np.random.Generator, shift: float = 0.0, shift_week: int | None = None
+) -> pd.DataFrame:
+    """Weekly readable faces and negative-affect counts of one term, built from clustered photos."""
+    rows = []
+    n_photos = round(stats.CHECKED_WEEKLY_FACES / stats.CHECKED_FACES_PER_PHOTO)
+    for week in range(stats.CHECKED_TERM_WEEKS):
+        share = stats.CHECKED_BASELINE_SHARE + (
+            shift if shift_week is not None and week >= shift_week else 0.0
+        )
+        counts = clustered_counts(rng, n_photos, share, label=SAD)
+        rows.append((week, int(counts.sum()), int(stats.negative_affect(counts.sum(axis=0))[0])))
+    return pd.DataFrame(rows, columns=["period", "faces", "negative"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Intervals: known cases
+
+
+def test_wilson_matches_the_textbook_values():
+    low, high = stats.wilson_interval([0, 5], [10, 10])
+    assert low[0] == 0.0 and high[0] == pytest.approx(0.2775, abs=1e-4)
+    assert (low[1], high[1]) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+
+
+def test_bootstrap_weights_draw_every_photo_count_once_per_resample():
+    weights = stats.bootstrap_weights(7, 500, np.random.default_rng(0))
+    assert weights.shape == (500, 7) and (weights.sum(axis=1) == 7).all()
+    assert weights.mean() == pytest.approx(1.0, abs=0.05)
+
+
+def test_expression_intervals_use_photos_when_known_and_hide_small_groups():
+    counts = clustered_counts(np.random.default_rng(1), 40, 0.3)
+    intervals = {i.expression: i for i in stats.expression_intervals(counts)}
+    happy = intervals["happy"]
+    assert happy.method == stats.CLUSTER_BOOTSTRAP
+    assert happy.total == counts.sum() and happy.share == pytest.approx(counts[:, HAPPY].sum() / counts.sum())
+    assert happy.low < happy.share < happy.high
+    # No face was angry: the bootstrap cannot vary, so Wilson gives a real upper bound.
+    assert intervals["angry"].method == stats.WILSON and intervals["angry"].high > 0.0
+    # The same faces as independent totals give Wilson, narrower than the clustered bootstrap.
+    totals = {i.expression: i for i in stats.expression_intervals(counts.sum(axis=0), by_photo=False)}
+    assert totals["happy"].method == stats.WILSON
+    assert totals["happy"].high - totals["happy"].low < happy.high - happy.low
+    few = stats.expression_intervals(counts[:3])
+    assert {i.method for i in few} == {stats.WILSON_FEW_PHOTOS}
+    assert stats.expression_intervals(counts[:1], min_faces=int(counts[:1].sum()) + 1) == []
+    frame = stats.intervals_frame(stats.expression_intervals(counts))
+    assert list(frame["expression"]) == list(EMOTIONS) and frame["share"].sum() == pytest.approx(1.0)
+
+
+def test_expression_intervals_reject_wrong_columns():
+    with pytest.raises(ValueError, match="7 columns"):
+        stats.expression_intervals(np.ones((3, 5), dtype=int))
+
+
+# ---------------------------------------------------------------------------------------------
+# Intervals: coverage by simulation
+
+
+def test_cluster_bootstrap_covers_the_true_share_95_percent_of_simulated_events():
+    rng = np.random.default_rng(2026)
+    truth = stats.CHECKED_EVENT_SHARE
+    covered = wilson_covered = 0
+    for event in range(stats.CHECKED_COVERAGE_EVENTS):
+        counts = clustered_counts(rng, stats.CHECKED_EVENT_PHOTOS, truth)
+        happy = stats.expression_intervals(counts, resamples=SIMULATION_RESAMPLES, seed=event)[HAPPY]
+        covered += happy.low <= truth <= happy.high
+        wilson = stats.expression_intervals(counts.sum(axis=0), by_photo=False)[HAPPY]
+        wilson_covered += wilson.low <= truth <= wilson.high
+    coverage = covered / stats.CHECKED_COVERAGE_EVENTS
+    low, high = stats.CHECKED_COVERAGE_RANGE
+    assert low <= coverage <= high, coverage
+    # Why the bootstrap: Wilson treats the clustered faces as independent and covers far less.
+    assert wilson_covered / stats.CHECKED_COVERAGE_EVENTS < 0.90
+
+
+def test_wilson_covers_the_true_share_95_percent_with_independent_faces():
+    rng = np.random.default_rng(7)
+    n_faces, truth = 150, stats.CHECKED_EVENT_SHARE
+    hits = rng.binomial(n_faces, truth, size=stats.CHECKED_COVERAGE_EVENTS)
+    low, high = stats.wilson_interval(hits, n_faces)
+    coverage = float(np.mean((low <= truth) & (truth <= high)))
+    assert stats.CHECKED_COVERAGE_RANGE[0] <= coverage <= stats.CHECKED_COVERAGE_RANGE[1], coverage
+
+
+# ---------------------------------------------------------------------------------------------
+# Segment vs the rest of the event
+
+
+def test_compare_segment_finds_a_real_difference_and_not_a_null_one():
+    rng = np.random.default_rng(5)
+    keynote, rest = clustered_counts(rng, 40, 0.6), clustered_counts(rng, 80, 0.25)
+    happy = stats.compare_segment(keynote, rest)[HAPPY]
+    assert happy.method == stats.CLUSTER_BOOTSTRAP
+    assert happy.clear and happy.low > 0 and happy.difference > 0.2
+    assert "larger than its uncertainty" in happy.verdict and "more" in happy.verdict
+    same = stats.compare_segment(clustered_counts(rng, 30, 0.3), clustered_counts(rng, 60, 0.3))[HAPPY]
+    assert not same.clear and same.low < 0 < same.high and "No clear difference" in same.verdict
+
+
+def test_compare_segment_false_positive_rate_under_no_difference():
+    rng = np.random.default_rng(9)
+    runs = 300
+    clear = sum(
+        stats.compare_segment(
+            clustered_counts(rng, 20, 0.3), clustered_counts(rng, 40, 0.3), resamples=500, seed=i
+        )[HAPPY].clear
+        for i in range(runs)
+    )
+    assert clear / runs <= 0.08  # nominal 5%
+
+
+def test_compare_segment_with_few_photos_or_faces():
+    rng = np.random.default_rng(6)
+    few = stats.compare_segment(clustered_counts(rng, 4, 0.6), clustered_counts(rng, 50, 0.2))[HAPPY]
+    assert few.method == stats.NEWCOMBE_FEW_PHOTOS and few.low < few.difference < few.high
+    tiny = np.zeros((1, len(EMOTIONS)), dtype=int)
+    tiny[0, HAPPY] = 2
+    assert stats.compare_segment(tiny, clustered_counts(rng, 50, 0.2), min_faces=5) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Negative affect: p-chart
+
+
+def test_negative_affect_counts_the_four_negative_labels():
+    counts = np.arange(1, 8)  # angry 1, disgust 2, fear 3, happy 4, sad 5, surprise 6, neutral 7
+    assert stats.negative_affect(counts)[0] == 1 + 2 + 3 + 5
+
+
+def test_chart_limits_follow_the_textbook_formula_and_flag_only_rises():
+    weeks = pd.DataFrame(
+        {
+            "period": pd.date_range("2026-09-07", periods=9, freq="7D"),
+            "faces": [400] * 6 + [3, 400, 400],
+            "negative": [80] * 6 + [3, 160, 0],
+            "unreadable": [100] * 9,
+        }
+    )
+    chart = stats.negative_affect_chart(weeks, min_faces=5, min_baseline_weeks=6)
+    assert list(chart.columns) == list(stats.CHART_COLUMNS)
+    assert (chart["status"][:6] == stats.BUILDING_BASELINE).all()
+    assert chart.loc[6, "status"] == stats.TOO_FEW_FACES and np.isnan(chart.loc[6, "share"])
+    assert chart.loc[6, "negative"] == 0  # a group under the threshold shows no count either
+    rise = chart.loc[7]
+    assert rise["baseline_share"] == pytest.approx(0.2)
+    # Six identical weeks: no overdispersion; the center is estimated from 2,400 faces.
+    assert rise["overdispersion"] == 1.0
+    assert rise["upper"] == pytest.approx(0.2 + 3 * np.sqrt(0.2 * 0.8 * (1 / 400 + 1 / 2400)))
+    assert rise["flagged"] and rise["status"] == stats.ABOVE_LIMIT
+    drop = chart.loc[8]  # far below the lower limit: not a wellbeing signal
+    assert drop["share"] < drop["lower"] and not drop["flagged"]
+    assert drop["baseline_share"] == pytest.approx(0.2)  # the flagged week stayed out of the baseline
+    assert chart.loc[0, "unreadable_share"] == pytest.approx(100 / 500)
+
+
+def test_chart_rejects_impossible_counts():
+    with pytest.raises(ValueError, match="between 0 and the readable faces"):
+        stats.negative_affect_chart(pd.DataFrame({"period": [1], "faces": [10], "negative": [11]}))
+
+
+def test_chart_flags_an_injected_rise_within_the_stated_weeks():
+    rng = np.random.default_rng(42)
+    window = slice(stats.CHECKED_SHIFT_WEEK, stats.CHECKED_SHIFT_WEEK + stats.CHECKED_WITHIN_WEEKS)
+    detected = 0
+    for _ in range(stats.CHECKED_SHIFT_TERMS):
+        term = simulated_term(rng, stats.CHECKED_SHIFT, stats.CHECKED_SHIFT_WEEK)
+        detected += stats.negative_affect_chart(term)["flagged"].to_numpy()[window].any()
+    assert detected / stats.CHECKED_SHIFT_TERMS >= stats.CHECKED_MIN_POWER
+
+
+def test_chart_false_alarm_rate_on_stable_terms():
+    rng = np.random.default_rng(43)
+    alarms = sum(
+        stats.negative_affect_chart(simulated_term(rng))["flagged"].any()
+        for _ in range(stats.CHECKED_STABLE_TERMS)
+    )
+    assert alarms / stats.CHECKED_STABLE_TERMS <= stats.CHECKED_MAX_FALSE_ALARM_RATE
+    # Laney's sigma_z sees weeks that vary more than binomial counts allow (and only then widens).
+    assert stats.overdispersion_factor(np.array([80] * 4), np.array([400] * 4)) == 1.0
+    assert stats.overdispersion_factor(np.array([80, 100, 70, 95]), np.array([400] * 4)) > 1.0
