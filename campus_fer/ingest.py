@@ -30,13 +30,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from db import queries
 from db.timeutils import utcnow
 from fer_core.annotate import annotate
-from fer_core.images import ImageError, capture_time, load_image
+from fer_core.images import ImageError, ImageTooLargeError, capture_time, load_image
 from fer_core.pipeline import PhotoAnalysis, analyze_photos
 from fer_core.recognizer import DECODE_MAX_SIDE, FaceResult, Recognizer
 
 LOGGER = logging.getLogger(__name__)
 
 Status = Literal["saved", "no_face", "duplicate", "refused", "db_error", "error", "skipped"]
+#: Why a file was refused: 0 bytes, over the byte limit, over the pixel limit, not a readable image.
+RefusalKind = Literal["empty", "too_large", "too_many_pixels", "unreadable"]
 #: Verdicts that mean "this file is in the session" (saved now or before).
 OK_STATUSES: tuple[Status, ...] = ("saved", "no_face", "duplicate")
 #: The batch stops after this many database errors in a row (the database is probably down).
@@ -75,6 +77,7 @@ class FileOutcome:
     time_source: str | None = None
     faces: list[FaceResult] = field(default_factory=list)
     annotated: bytes | None = field(default=None, repr=False)  # JPEG, display size
+    refused_kind: RefusalKind | None = None
 
     @property
     def ok(self) -> bool:
@@ -90,6 +93,7 @@ class FileOutcome:
             "photo_id": self.photo_id,
             "taken_at": self.taken_at.isoformat() if self.taken_at else None,
             "time_source": self.time_source,
+            "refused_kind": self.refused_kind,
             "faces": [face.as_dict() for face in self.faces],
         }
 
@@ -116,8 +120,9 @@ class BatchSummary:
 class Analysis:
     """One file after the analysis stage: what saving it needs, or why it cannot be saved.
 
-    `refused` is a readable reason (bad input); `error` an unexpected failure. `rgb` is kept only
-    when previews are wanted, so an Analysis crossing a process or a Ray worker stays small.
+    `refused` is a readable reason for bad input (`refused_kind` says which kind); `error` an
+    unexpected failure. `rgb` is kept only when previews are wanted, so an Analysis crossing a
+    process or a Ray worker stays small.
     """
 
     name: str
@@ -127,6 +132,7 @@ class Analysis:
     exif_time: datetime | None = None
     faces: list[FaceResult] = field(default_factory=list)
     refused: str | None = None
+    refused_kind: RefusalKind | None = None
     error: Exception | None = None
     rgb: np.ndarray | None = field(default=None, repr=False)
 
@@ -144,22 +150,22 @@ def human_size(n_bytes: int) -> str:
     return f"{max(1, round(n_bytes / 1024))} KB"
 
 
-def size_refusal(data: bytes, max_bytes: int) -> str | None:
+def size_refusal(data: bytes, max_bytes: int) -> tuple[RefusalKind, str] | None:
     """Why a file must not be analysed at all (empty, over the size limit), or None."""
     size = len(data)
     if size == 0:
-        return "The file is empty (0 bytes); nothing was saved."
+        return "empty", "The file is empty (0 bytes); nothing was saved."
     if size > max_bytes:
-        return (
+        return "too_large", (
             f"The file is {human_size(size)}, above the {human_size(max_bytes)} limit; nothing was saved. "
             "Export a smaller copy (e.g. 1920 px on the longer side) and upload that."
         )
     return None
 
 
-def image_refusal(error: ImageError) -> str:
-    """The verdict message for an input that is not a usable image."""
-    return f"Could not read this image: {error}. Nothing was saved."
+def _refused(photo: PhotoFile, digest: str, refusal: tuple[RefusalKind, str]) -> Analysis:
+    kind, message = refusal
+    return Analysis(photo.name, digest, refused=message, refused_kind=kind)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,12 +173,16 @@ def image_refusal(error: ImageError) -> str:
 
 
 def _finish(photo: PhotoFile, digest: str, result: PhotoAnalysis, keep_pixels: bool) -> Analysis:
-    if isinstance(result.error, ImageError):
-        return Analysis(photo.name, digest, refused=image_refusal(result.error))
-    if isinstance(result.error, MemoryError):
-        return Analysis(photo.name, digest, refused="The image is too large to analyse; nothing was saved.")
-    if result.error is not None:
-        return Analysis(photo.name, digest, error=result.error)
+    error = result.error
+    if isinstance(error, ImageError):
+        kind: RefusalKind = "too_many_pixels" if isinstance(error, ImageTooLargeError) else "unreadable"
+        return _refused(photo, digest, (kind, f"Could not read this image: {error}. Nothing was saved."))
+    if isinstance(error, MemoryError):
+        return _refused(
+            photo, digest, ("too_many_pixels", "The image is too large to analyse; nothing was saved.")
+        )
+    if error is not None:
+        return Analysis(photo.name, digest, error=error)
     rgb = result.rgb
     return Analysis(
         photo.name,
@@ -190,7 +200,7 @@ def analyse_photo(recognizer: Recognizer, photo: PhotoFile, *, max_bytes: int) -
     digest = content_hash(photo.data)
     refusal = size_refusal(photo.data, max_bytes)
     if refusal is not None:
-        return Analysis(photo.name, digest, refused=refusal)
+        return _refused(photo, digest, refusal)
     try:
         rgb = load_image(photo.data, max_side=DECODE_MAX_SIDE)
         [faces] = recognizer.classify_detected([recognizer.detect_faces(rgb)])
@@ -211,7 +221,9 @@ def analyse_photos(
     """Analyse files in order: decode and detect run ahead on `workers` threads, the faces of
     several photos share a model call (fer_core.pipeline). Files are read lazily from `photos`,
     so a folder of 800 photos is never in memory at once."""
-    queued: deque[tuple[PhotoFile, str, str | None]] = deque()  # in input order, as the pipeline pulls
+    queued: deque[tuple[PhotoFile, str, tuple[RefusalKind, str] | None]] = (
+        deque()
+    )  # in input order, as the pipeline pulls
 
     def accepted_sources() -> Iterator[bytes]:
         for photo in photos:
@@ -223,7 +235,7 @@ def analyse_photos(
     def refused_at_front() -> Iterator[Analysis]:
         while queued and queued[0][2] is not None:
             photo, digest, refusal = queued.popleft()
-            yield Analysis(photo.name, digest, refused=refusal)
+            yield _refused(photo, digest, refusal)
 
     results = analyze_photos(recognizer, accepted_sources(), workers=workers)
     try:
@@ -268,7 +280,7 @@ def save_analysis(
     """Save one analysed photo in its own transaction. Database errors propagate (the batch decides)."""
     name = analysis.name
     if analysis.refused is not None:
-        return FileOutcome(name, "refused", analysis.refused)
+        return FileOutcome(name, "refused", analysis.refused, refused_kind=analysis.refused_kind)
     if analysis.error is not None:
         raise analysis.error
     faces = analysis.faces
@@ -328,7 +340,12 @@ def failure(name: str, exc: BaseException) -> FileOutcome:
             "Nothing from this file was stored; photos saved before it are kept. Try it again.",
         )
     if isinstance(exc, MemoryError):
-        return FileOutcome(name, "refused", "The image is too large to analyse; nothing was saved.")
+        return FileOutcome(
+            name,
+            "refused",
+            "The image is too large to analyse; nothing was saved.",
+            refused_kind="too_many_pixels",
+        )
     if isinstance(exc, ValueError):  # e.g. the session was deleted in another tab
         LOGGER.error("saving %s failed", name, exc_info=exc)
         return FileOutcome(name, "error", f"Could not be saved: {exc} Nothing was stored.")
@@ -393,15 +410,25 @@ def process_batch(
 ) -> list[FileOutcome]:
     """Analyse photos on threads and save each in its own transaction as soon as it is analysed.
 
-    Every input file gets exactly one verdict, in input order (skipped ones included).
+    Every input file gets exactly one verdict, in input order (skipped ones included). `photos`
+    is read lazily: only the files in flight are in memory.
     """
-    photos = list(photos)
+    pulled: list[str] = []  # names in the order the pipeline took them
+
+    def recorded() -> Iterator[PhotoFile]:
+        for photo in photos:
+            pulled.append(photo.name)
+            yield photo
+
+    source = recorded()
     analyses = analyse_photos(
-        recognizer, photos, max_bytes=max_bytes, workers=workers, keep_pixels=keep_annotated
+        recognizer, source, max_bytes=max_bytes, workers=workers, keep_pixels=keep_annotated
     )
     outcomes = list(store_analyses(engine, session_id, analyses, on_progress=on_progress))
-    for photo in photos[len(outcomes) :]:
-        outcome = skipped_after_db_errors(photo.name)
+    for _ in source:  # files the pipeline never took (the database failed): only their names matter
+        pass
+    for name in pulled[len(outcomes) :]:
+        outcome = skipped_after_db_errors(name)
         if on_progress is not None:
             on_progress(len(outcomes), outcome)
         outcomes.append(outcome)

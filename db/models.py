@@ -168,3 +168,23 @@ def _rollup_table(name: str) -> Table:
 
 minute_rollups_table = _rollup_table("minute_rollups")
 hour_rollups_table = _rollup_table("hour_rollups")
+
+
+#: What an API token may do; each scope includes the ones before it (admin can also write and read).
+TOKEN_SCOPES: tuple[str, ...] = ("read", "write", "admin")
+
+
+class ApiToken(Base):
+    """A bearer token for the REST API. Only the sha256 of its secret is stored, never the token;
+    `prefix` (its first characters) lets people tell tokens apart in `campus-fer token list`."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint("scope IN ('read', 'write', 'admin')", name="scope"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)

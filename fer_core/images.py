@@ -27,6 +27,10 @@ class ImageError(ValueError):
     """An input that cannot be used as an image; the message is meant for the user."""
 
 
+class ImageTooLargeError(ImageError):
+    """An image with more than MAX_IMAGE_PIXELS pixels (a decompression bomb, or simply too big)."""
+
+
 def _open(source: str | Path | bytes | bytearray) -> Image.Image:
     if isinstance(source, bytes | bytearray):
         if len(source) == 0:
@@ -45,7 +49,7 @@ def _open(source: str | Path | bytes | bytearray) -> Image.Image:
     except UnidentifiedImageError:
         raise ImageError("not an image file (or an unsupported format)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"image is too large (limit {MAX_IMAGE_PIXELS:,} pixels)") from None
+        raise ImageTooLargeError(f"image is too large (limit {MAX_IMAGE_PIXELS:,} pixels)") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageError(f"the image is truncated or corrupt ({exc})") from None
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from campus_fer.ingest import (
 from db import queries
 from db.engine import make_engine
 from fer_core.recognizer import Recognizer
+from tests.bad_files import png_bomb
 from tests.photos import encode, group_photo
 
 LIMIT = 25 * 1024 * 1024
@@ -50,26 +49,6 @@ def session_id(engine: Engine) -> int:
 def photo(n_faces: int, seed: int, fmt: str = "JPEG", name: str | None = None) -> PhotoFile:
     rgb, _ = group_photo(n_faces, seed=seed)
     return PhotoFile(name or f"group_{seed}.{fmt.lower()}", encode(rgb, fmt))
-
-
-def png_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
-    """A tiny PNG that claims to be 400 megapixels (decompression-bomb shape)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-        + chunk(b"IEND", b"")
-    )
 
 
 def stored(engine: Engine, session_id: int) -> dict[str, int]:
