@@ -29,14 +29,18 @@ def write_clip(
     codec: str = "libx264",
     size: tuple[int, int] = CLIP_SIZE,
     options: dict[str, str] | None = None,
+    faces: int = CLIP_FACES,
+    fps: int = CLIP_FPS,
 ) -> Path:
-    """Encode group photos of real faces (drifting right) shown at the given times (ms timestamps)."""
-    photo, _ = group_photo(CLIP_FACES, size=size, seed=4)
+    """Encode group photos of real faces (drifting right) shown at the given times (ms timestamps).
+
+    Also used by benchmarks/video_speed.py."""
+    photo, _ = group_photo(faces, size=size, seed=4)
     with av.open(str(path), "w", options=options or {}) as out:
-        stream = out.add_stream(codec, rate=CLIP_FPS)
+        stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
         stream.codec_context.time_base = Fraction(1, 1000)
-        stream.codec_context.gop_size = CLIP_FPS  # a keyframe a second, as phones record
+        stream.codec_context.gop_size = fps  # a keyframe a second, as phones record
         for i, t in enumerate(times_s):
             frame = av.VideoFrame.from_ndarray(np.roll(photo, 2 * i, axis=1), format="rgb24")
             frame.pts, frame.time_base = round(t * 1000), Fraction(1, 1000)
