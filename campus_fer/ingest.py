@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +47,7 @@ MAX_CONSECUTIVE_DB_ERRORS = 3
 ALLOWED_EXTENSIONS: tuple[str, ...] = ("jpg", "jpeg", "png", "webp", "heic", "heif")
 #: Threads decoding and detecting ahead of the model and the database (one per core here).
 PIPELINE_WORKERS = 2
+DUPLICATE_MESSAGE = "Already in this session (same file uploaded before); it was not counted again."
 #: Annotated previews are shrunk to this and JPEG-encoded: a batch of 50 stays a few MB of memory.
 PREVIEW_MAX_SIDE = 960
 
@@ -134,6 +135,7 @@ class Analysis:
     refused: str | None = None
     refused_kind: RefusalKind | None = None
     error: Exception | None = None
+    already_stored: bool = False  # its hash was known to be in the session: not analysed again
     rgb: np.ndarray | None = field(default=None, repr=False)
 
 
@@ -217,33 +219,37 @@ def analyse_photos(
     max_bytes: int,
     workers: int = PIPELINE_WORKERS,
     keep_pixels: bool = False,
+    skip_hashes: Collection[str] = frozenset(),
 ) -> Iterator[Analysis]:
     """Analyse files in order: decode and detect run ahead on `workers` threads, the faces of
     several photos share a model call (fer_core.pipeline). Files are read lazily from `photos`,
-    so a folder of 800 photos is never in memory at once."""
-    queued: deque[tuple[PhotoFile, str, tuple[RefusalKind, str] | None]] = (
-        deque()
-    )  # in input order, as the pipeline pulls
+    so a folder of 800 photos is never in memory at once. Files whose hash is in `skip_hashes`
+    (already in the session) are not decoded: they come back `already_stored`."""
+    queued: deque[tuple[PhotoFile, str, Analysis | None]] = deque()  # input order; early verdict or None
 
     def accepted_sources() -> Iterator[bytes]:
         for photo in photos:
+            digest = content_hash(photo.data)
             refusal = size_refusal(photo.data, max_bytes)
-            queued.append((photo, content_hash(photo.data), refusal))
-            if refusal is None:
+            if digest in skip_hashes:
+                early: Analysis | None = Analysis(photo.name, digest, already_stored=True)
+            else:
+                early = None if refusal is None else _refused(photo, digest, refusal)
+            queued.append((photo, digest, early))
+            if early is None:
                 yield photo.data
 
-    def refused_at_front() -> Iterator[Analysis]:
+    def early_at_front() -> Iterator[Analysis]:
         while queued and queued[0][2] is not None:
-            photo, digest, refusal = queued.popleft()
-            yield _refused(photo, digest, refusal)
+            yield queued.popleft()[2]
 
     results = analyze_photos(recognizer, accepted_sources(), workers=workers)
     try:
         for result in results:
-            yield from refused_at_front()
+            yield from early_at_front()
             photo, digest, _ = queued.popleft()
             yield _finish(photo, digest, result, keep_pixels)
-        yield from refused_at_front()
+        yield from early_at_front()
     finally:
         results.close()  # stop decoding and detecting when the caller stops early
 
@@ -275,14 +281,27 @@ def _safe_preview(rgb: np.ndarray, faces: Sequence[FaceResult]) -> bytes | None:
 
 
 def save_analysis(
-    engine: Engine, session_id: int, analysis: Analysis, *, now: datetime | None = None
+    engine: Engine,
+    session_id: int,
+    analysis: Analysis,
+    *,
+    now: datetime | None = None,
+    known: Mapping[str, queries.PhotoSaveResult] | None = None,
 ) -> FileOutcome:
-    """Save one analysed photo in its own transaction. Database errors propagate (the batch decides)."""
+    """Save one analysed photo in its own transaction. Database errors propagate (the batch decides).
+
+    An `already_stored` analysis writes nothing: its verdict comes from `known` (db.photo_index).
+    """
     name = analysis.name
     if analysis.refused is not None:
         return FileOutcome(name, "refused", analysis.refused, refused_kind=analysis.refused_kind)
     if analysis.error is not None:
         raise analysis.error
+    if analysis.already_stored:
+        stored = (known or {}).get(analysis.content_hash)
+        if stored is None:
+            raise ValueError("a photo reported as already stored is not in the session")
+        return _duplicate(name, stored)
     faces = analysis.faces
     taken_at, time_source = (
         (analysis.exif_time, "exif") if analysis.exif_time else (now or utcnow(), "upload")
@@ -306,7 +325,7 @@ def save_analysis(
     )
     if result.status == "duplicate":
         status: Status = "duplicate"
-        message = "Already in this session (same file uploaded before); it was not counted again."
+        message = DUPLICATE_MESSAGE
     elif not faces:
         status = "no_face"
         message = (
@@ -326,6 +345,16 @@ def save_analysis(
         time_source=time_source,
         faces=list(faces),
         annotated=annotated,
+    )
+
+
+def _duplicate(name: str, stored: queries.PhotoSaveResult) -> FileOutcome:
+    return FileOutcome(
+        name,
+        "duplicate",
+        DUPLICATE_MESSAGE,
+        n_faces=stored.n_faces,
+        photo_id=stored.photo_id,
     )
 
 
@@ -370,6 +399,7 @@ def store_analyses(
     analyses: Iterable[Analysis],
     *,
     on_progress: Callable[[int, FileOutcome], None] | None = None,
+    known: Mapping[str, queries.PhotoSaveResult] | None = None,
 ) -> Iterator[FileOutcome]:
     """The one database writer: save each analysis in its own transaction as it arrives.
 
@@ -382,7 +412,7 @@ def store_analyses(
     try:
         for index, analysis in enumerate(stream):
             try:
-                outcome = save_analysis(engine, session_id, analysis)
+                outcome = save_analysis(engine, session_id, analysis, known=known)
             except Exception as exc:
                 outcome = failure(analysis.name, exc)
             db_errors_in_a_row = db_errors_in_a_row + 1 if outcome.status == "db_error" else 0

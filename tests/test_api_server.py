@@ -106,4 +106,3 @@ def test_no_token_is_401_over_http(server):
     assert response.json() == {"detail": "Missing bearer token (Authorization: Bearer <token>)."}
     docs = httpx.get(f"{base}/openapi.json", timeout=10)
     assert docs.status_code == 200 and "/v1/sessions/{session_id}/photos" in docs.json()["paths"]
-

@@ -1,0 +1,337 @@
+"""`campus-fer`: import a folder of event photos on every core (or a Ray cluster), list and delete
+sessions, export trends, purge old observations and manage API tokens. Thin: the work is done by
+campus_fer.ingest / campus_fer.folder_import and db.
+
+Settings are the app's environment variables (CAMPUS_FER_DATABASE_URL, CAMPUS_FER_MAX_UPLOAD_MB,
+CAMPUS_FER_MIN_FACES_PER_BUCKET, CAMPUS_FER_MODEL).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Column, Table
+from sqlalchemy.engine import Engine
+
+from campus_fer.folder_import import file_refs, find_photos, import_files, write_report
+from campus_fer.ingest import ALLOWED_EXTENSIONS, BatchSummary, FileOutcome
+from db import queries, tokens
+from db.buckets import BUCKETS
+from db.engine import make_engine
+from db.models import TOKEN_SCOPES
+from db.settings import database_url
+from fer_core.config import served_model_path
+from fer_core.labels import EMOTIONS
+from ui.settings import AppSettings, load_settings
+from ui.trend_data import export_table, load_trends
+
+app = typer.Typer(
+    help="Campus FER from the command line: apparent expressions of event photos, in aggregate.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+sessions_app = typer.Typer(help="List, show and delete event sessions.", no_args_is_help=True)
+token_app = typer.Typer(help="Bearer tokens for the REST API (stored hashed).", no_args_is_help=True)
+app.add_typer(sessions_app, name="sessions")
+app.add_typer(token_app, name="token")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+class _State:
+    settings: AppSettings = AppSettings()
+    engine: Engine | None = None
+
+
+state = _State()
+
+
+def _engine() -> Engine:
+    if state.engine is None:
+        state.engine = make_engine(database_url(state.settings.database_url))
+    return state.engine
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    errors.print(f"[red]Error:[/red] {message}")
+    return typer.Exit(code)
+
+
+@app.callback()
+def main(
+    database_url_option: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url", help="SQLAlchemy URL; default $CAMPUS_FER_DATABASE_URL or data/*.sqlite3"
+        ),
+    ] = None,
+) -> None:
+    settings = load_settings(secrets={})
+    for problem in settings.problems:
+        errors.print(f"[yellow]{problem}[/yellow]")
+    if database_url_option:
+        settings = AppSettings(**{**settings.__dict__, "database_url": database_url_option})
+    state.settings, state.engine = settings, None
+
+
+def _available_cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def _session(engine: Engine, key: str) -> queries.SessionInfo:
+    """A session by id or by exact name."""
+    sessions = queries.list_event_sessions(engine)
+    found = [s for s in sessions if s.name == key or (key.isdigit() and s.id == int(key))]
+    if not found:
+        raise _fail(f"No session '{key}'. `campus-fer sessions list` shows them.")
+    return found[0]
+
+
+@app.command("import")
+def import_photos(
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="folder of photos")],
+    session: Annotated[str, typer.Option("--session", help="session name (or id)")],
+    create: Annotated[bool, typer.Option("--create", help="create the session if it does not exist")] = False,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="include sub-folders")] = False,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=1, help="analysing processes (default: one per core)")
+    ] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="write a CSV with one row per file")] = None,
+    ray_address: Annotated[
+        str | None, typer.Option("--ray", metavar="auto|ADDRESS", help="analyse on an existing Ray cluster")
+    ] = None,
+) -> None:
+    """Import every JPEG/PNG/WebP/HEIC photo of FOLDER into a session, one transaction per photo.
+
+    Re-running it saves nothing twice (content hash); exit code 1 when any file failed.
+    """
+    engine = _engine()
+    settings = state.settings
+    existing = [s for s in queries.list_event_sessions(engine) if s.name == session.strip()]
+    if existing:
+        session_id = existing[0].id
+    elif create:
+        session_id = queries.create_event_session(engine, session)
+        console.print(f"Created session [bold]{session.strip()}[/bold] (id {session_id}).")
+    else:
+        session_id = _session(engine, session).id
+    refs = file_refs(find_photos(folder, recursive), folder)
+    if not refs:
+        console.print(f"No {'/'.join(e.upper() for e in ALLOWED_EXTENSIONS)} files in {folder}.")
+        return
+    workers = workers or _available_cores()
+    where = (
+        f"Ray cluster {ray_address}" if ray_address else f"{workers} worker process{'es' * (workers != 1)}"
+    )
+    console.print(f"Importing {len(refs)} photos from {folder} into session {session_id} on {where}.")
+    started = time.perf_counter()
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} photos/s"),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=errors, transient=False) as progress:
+        task = progress.add_task("Importing", total=len(refs), rate="-")
+
+        def advance(_index: int, _outcome: FileOutcome) -> None:
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            done = progress.tasks[task].completed + 1
+            progress.update(task, advance=1, rate=f"{done / elapsed:.1f}")
+
+        options = {"max_bytes": settings.max_upload_bytes, "on_progress": advance}
+        model = served_model_path(settings.model)
+        if ray_address:
+            from campus_fer.ray_import import import_with_ray  # Ray is an optional extra
+
+            outcomes = import_with_ray(
+                engine, session_id, refs, address=ray_address, model_path=model, **options
+            )
+        else:
+            outcomes = import_files(engine, session_id, refs, model_path=model, workers=workers, **options)
+    seconds = time.perf_counter() - started
+    _print_summary(outcomes, seconds)
+    if report is not None:
+        write_report(outcomes, report)
+        console.print(f"Verdicts written to {report}.")
+    if BatchSummary(outcomes).failed:
+        raise typer.Exit(1)
+
+
+def _print_summary(outcomes: list[FileOutcome], seconds: float) -> None:
+    summary = BatchSummary(outcomes)
+    console.print(f"{len(outcomes)} files in {seconds:.1f} s: {len(outcomes) / seconds:.1f} photos/s")
+    table = Table()
+    table.add_column("verdict")
+    table.add_column("files", justify="right")
+    table.add_column("faces", justify="right")
+    for status in ("saved", "no_face", "duplicate", "refused", "error", "db_error", "skipped"):
+        rows = [o for o in outcomes if o.status == status]
+        if rows:
+            table.add_row(status, str(len(rows)), str(sum(o.n_faces for o in rows)))
+    console.print(table)
+    for outcome in (o for o in outcomes if not o.ok):
+        console.print(f"[red]{outcome.status}[/red] {outcome.filename}: {outcome.message}")
+    if summary.failed:
+        console.print(f"[red]{summary.failed} file(s) failed[/red]; fix them and run the same command again.")
+
+
+@sessions_app.command("list")
+def sessions_list() -> None:
+    """Every session with its photo and face counts, newest first."""
+    table = Table("id", "name", "event date", "tags", "photos", "faces", "created (UTC)")
+    for s in queries.list_event_sessions(_engine()):
+        date_text = s.event_date.isoformat() if s.event_date else ""
+        created = f"{s.created_at:%Y-%m-%d %H:%M}"
+        table.add_row(
+            str(s.id), s.name, date_text, ", ".join(s.tags), str(s.n_photos), str(s.n_faces), created
+        )
+    console.print(table)
+
+
+@sessions_app.command("show")
+def sessions_show(session: Annotated[str, typer.Argument(help="session id or name")]) -> None:
+    """A session's counts and its expression mix (hidden below the privacy threshold)."""
+    engine = _engine()
+    info = _session(engine, session)
+    console.print(f"[bold]{info.name}[/bold] (id {info.id}): {info.n_photos} photos, {info.n_faces} faces")
+    min_faces = state.settings.min_faces_per_bucket
+    mix = queries.session_comparison(engine, [info.id], min_faces=min_faces)
+    if mix.empty:
+        console.print(f"The expression mix is shown from {min_faces} faces on.")
+        return
+    table = Table("apparent expression", "faces", "share")
+    for row in mix.itertuples():
+        table.add_row(row.expression, str(row.faces), f"{row.share:.1%}")
+    console.print(table)
+
+
+@sessions_app.command("delete")
+def sessions_delete(
+    session: Annotated[str, typer.Argument(help="session id or name")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
+) -> None:
+    """Delete a session with everything recorded in it."""
+    engine = _engine()
+    info = _session(engine, session)
+    if not yes:
+        typer.confirm(
+            f"Delete '{info.name}' with {info.n_photos} photos and {info.n_faces} faces?", abort=True
+        )
+    queries.delete_event_session(engine, info.id)
+    console.print(f"Deleted session '{info.name}'.")
+
+
+@app.command()
+def trends(
+    bucket: Annotated[str, typer.Option("--bucket", help=f"one of {', '.join(BUCKETS)}")] = "day",
+    session: Annotated[
+        list[str] | None, typer.Option("--session", help="session id or name; repeatable")
+    ] = None,
+    start: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="first day (UTC)")] = None,
+    end: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="last day (UTC), included")
+    ] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="write the aggregated table here")] = None,
+) -> None:
+    """Apparent-expression shares per time bucket, as on the trends page (small buckets hidden)."""
+    if bucket not in BUCKETS:
+        raise _fail(f"--bucket must be one of {', '.join(BUCKETS)}")
+    engine = _engine()
+    ids = [_session(engine, key).id for key in session] if session else None
+    end_at = end + timedelta(days=1) if end else None
+    min_faces = state.settings.min_faces_per_bucket
+    try:
+        data = load_trends(engine, bucket, ids, start, end_at, min_faces)
+    except queries.TooManyBucketsError as exc:
+        raise _fail(str(exc)) from None
+    table = export_table(data)
+    if csv_path is not None:
+        table.to_csv(csv_path, index=False)
+        console.print(f"{len(table)} rows written to {csv_path}.")
+    if table.empty:
+        console.print(f"No {bucket} bucket has {min_faces} or more faces with these filters.")
+        return
+    shares = table.pivot(index="bucket_start", columns="expression", values="share")[list(EMOTIONS)]
+    totals = table.groupby("bucket_start")["bucket_faces"].first()
+    shown = Table("faces", *shares.columns)
+    shown.columns.insert(0, Column("bucket (UTC)", no_wrap=True))
+    for start_at, row in shares.iterrows():
+        shown.add_row(f"{start_at:%Y-%m-%d %H:%M}", str(totals[start_at]), *(f"{v:.0%}" for v in row))
+    console.print(shown)
+    if data.hidden_buckets:
+        console.print(f"{data.hidden_buckets} bucket(s) with fewer than {min_faces} faces hidden.")
+
+
+def parse_age(text: str) -> int:
+    """'180d' or '180' -> 180 days; '26w' -> 182 days."""
+    match = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", text.lower())
+    if not match:
+        raise typer.BadParameter("use days like 180d (or weeks like 26w)")
+    return int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+
+
+@app.command()
+def purge(
+    older_than: Annotated[str, typer.Option("--older-than", help="age like 180d or 26w")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
+) -> None:
+    """Delete observations older than the given age (by capture time), and photos left without any."""
+    days = parse_age(older_than)
+    cutoff = date.today() - timedelta(days=days)
+    if not yes:
+        typer.confirm(f"Delete every observation from before {cutoff} (UTC)?", abort=True)
+    deleted = queries.purge_observations_older_than(_engine(), days)
+    console.print(f"{deleted} observations older than {days} days deleted.")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="who uses it, e.g. 'kiosk hall A'")],
+    scope: Annotated[
+        str, typer.Option("--scope", help="read, write (includes read) or admin (all)")
+    ] = "read",
+) -> None:
+    """Create a token and print it once: only its hash is stored."""
+    if scope not in TOKEN_SCOPES:
+        raise _fail(f"--scope must be one of {', '.join(TOKEN_SCOPES)}")
+    info, secret = tokens.create_token(_engine(), name, scope)
+    errors.print(
+        f"Token {info.id} '{info.name}' ({info.scope}). Copy it now: it is not stored and not shown again."
+    )
+    print(secret)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """Every token: id, name, scope, prefix and whether it is revoked (never the token)."""
+    table = Table("id", "name", "scope", "prefix", "created (UTC)", "revoked (UTC)")
+    for t in tokens.list_tokens(_engine()):
+        revoked = f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else ""
+        table.add_row(str(t.id), t.name, t.scope, t.prefix + "…", f"{t.created_at:%Y-%m-%d %H:%M}", revoked)
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="the id from `campus-fer token list`")],
+) -> None:
+    """Revoke a token at once."""
+    if not tokens.revoke_token(_engine(), token_id):
+        raise _fail(f"No active token with id {token_id}.")
+    console.print(f"Token {token_id} revoked.")
+
+
+if __name__ == "__main__":
+    app()
