@@ -1,0 +1,287 @@
+"""A shareable event report: one self-contained HTML file per session, aggregates only.
+
+Headline figures, the expression mix with 95% intervals, the mix over time, per agenda segment
+(with "segment vs the rest of the event"), the comparison with the organiser's other events, the
+model's limits and the notice text. Plotly figures are embedded (plotly.js inline once, so the file
+opens offline); there is never a face image, a photo or a file name in it. No Streamlit here: the
+page, and any CLI or API door, call `build_report` then `render_html`.
+
+PDF: not offered. Plotly figures need a browser to draw (WeasyPrint and other HTML-to-PDF
+libraries run no JavaScript, and static export needs Kaleido with its own Chrome); the HTML has a
+print stylesheet, so "Print -> Save as PDF" in any browser gives a PDF.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from sqlalchemy.engine import Engine
+
+from campus_fer.agenda import SegmentSummary, comparison_table, label_counts, mix_table, summarise_segments
+from campus_fer.stats import ShareInterval, expression_intervals, intervals_frame
+from db import queries, segments
+from db.timeutils import utcnow
+from fer_core.config import MODEL_CARD_PATH
+from fer_core.labels import READABLE_MIN_FACE_PX
+from ui.charts import session_bars, trend_area
+from ui.model_report import card_section, load_report
+from ui.segment_charts import difference_bars, segment_mix, shares_with_intervals
+
+#: Events this long or shorter are charted per minute, longer ones per hour.
+MINUTE_BUCKETS_UP_TO_S = 2 * 3600
+
+
+@dataclass(frozen=True)
+class EventReport:
+    """Everything the report shows, computed once (aggregates only)."""
+
+    session: queries.SessionInfo
+    min_faces: int
+    notice: str
+    generated_at: datetime
+    photos: int  # photos and video frames with at least one face
+    first_seen: datetime | None
+    last_seen: datetime | None
+    mix: list[ShareInterval]  # [] under the threshold
+    bucket: str
+    trends: pd.DataFrame
+    segments: list[SegmentSummary]
+    others: pd.DataFrame  # db.queries.session_comparison rows: this event and the organiser's others
+    others_basis: str
+    model_accuracy: float | None
+    model_limits: str | None
+
+    @property
+    def readable_faces(self) -> int:
+        return self.session.n_faces - self.session.n_small_faces
+
+
+def _other_events(engine: Engine, session: queries.SessionInfo, min_faces: int) -> tuple[pd.DataFrame, str]:
+    """This event and the organiser's other events (same owner), above the threshold."""
+    sessions = queries.list_event_sessions(engine)
+    if session.owner:
+        ids = [s.id for s in sessions if s.owner == session.owner]
+        basis = f"events created by {session.owner}"
+    else:
+        ids = [s.id for s in sessions if s.owner is None]
+        basis = "events with no recorded organiser (created before sign-in)"
+    return queries.session_comparison(engine, ids, min_faces=min_faces), basis
+
+
+def build_report(engine: Engine, session_id: int, *, min_faces: int, notice: str) -> EventReport:
+    """Query and compute everything the report shows; ValueError if the session does not exist."""
+    session = queries.get_event_session(engine, session_id)
+    if session is None:
+        raise ValueError(f"Event session {session_id} does not exist (was it deleted?).")
+    units = segments.unit_counts(engine, session_id)
+    seen = units.loc[units["faces"] + units["small_faces"] > 0, "observed_at"]
+    first, last = (seen.min(), seen.max()) if len(seen) else (None, None)
+    span = (last - first).total_seconds() if first is not None else 0.0
+    bucket = "minute" if span <= MINUTE_BUCKETS_UP_TO_S else "hour"
+    trends = queries.expression_trends(engine, bucket, [session_id], min_faces=min_faces)
+    others, basis = _other_events(engine, session, min_faces)
+    metrics = load_report()
+    card = MODEL_CARD_PATH.read_text(encoding="utf-8") if MODEL_CARD_PATH.exists() else ""
+    return EventReport(
+        session=session,
+        min_faces=min_faces,
+        notice=notice,
+        generated_at=utcnow(),
+        photos=int(len(seen)),
+        first_seen=None if first is None else pd.Timestamp(first).to_pydatetime(),
+        last_seen=None if last is None else pd.Timestamp(last).to_pydatetime(),
+        mix=expression_intervals(label_counts(units), min_faces=min_faces),
+        bucket=bucket,
+        trends=trends,
+        segments=summarise_segments(units, segments.agenda(engine, session_id), min_faces=min_faces),
+        others=others,
+        others_basis=basis,
+        model_accuracy=metrics.test.accuracy if metrics else None,
+        model_limits=card_section(card, "Limits") if card else None,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2933; max-width: 1100px;
+       margin: 2rem auto; padding: 0 1.5rem; line-height: 1.45; }
+h1 { color: #2a6f97; margin-bottom: .2rem; } h2 { border-bottom: 1px solid #d9e2ec; padding-bottom: .2rem; }
+.figures { display: flex; flex-wrap: wrap; gap: 1rem; margin: 1rem 0; }
+.figure { background: #f1f4f8; border-radius: 8px; padding: .8rem 1.2rem; min-width: 9rem; }
+.figure b { display: block; font-size: 1.6rem; }
+.note { color: #52606d; font-size: .92rem; }
+.notice { background: #fff8e1; padding: .8rem 1rem; border-radius: 8px; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; }
+td, th { padding: .25rem .6rem; border-bottom: 1px solid #e4e7eb; text-align: left; }
+@media print { .plotly-graph-div { break-inside: avoid; } body { margin: 0; } }
+"""
+
+
+def _figure(fig: go.Figure, first: list[bool]) -> str:
+    """A figure as an HTML fragment; the first one carries plotly.js inline (the file works offline)."""
+    include = first[0]
+    first[0] = False
+    return pio.to_html(fig, full_html=False, include_plotlyjs=include, config={"displaylogo": False})
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+def _mix_rows(mix: list[ShareInterval]) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(i.expression)}</td><td>{_percent(i.share)}</td>"
+        f"<td>{_percent(i.low)} – {_percent(i.high)}</td><td>{i.faces}</td></tr>"
+        for i in mix
+    )
+    return (
+        "<table><tr><th>apparent expression</th><th>share</th><th>95% interval</th><th>faces</th></tr>"
+        f"{rows}</table>"
+    )
+
+
+def _segments_html(report: EventReport, first: list[bool]) -> str:
+    if not report.segments:
+        return "<p>No agenda was given for this session (add one on the Agenda page).</p>"
+    rows = "".join(
+        f"<tr><td>{html.escape(s.segment.name)}</td><td>{s.segment.starts_at:%H:%M}–{s.segment.ends_at:%H:%M}</td>"
+        f"<td>{s.photos}</td><td>{s.faces}</td>"
+        f"<td>{'shown' if s.shown else f'hidden (fewer than {report.min_faces} faces)'}</td></tr>"
+        for s in report.segments
+    )
+    parts = [
+        "<table><tr><th>segment</th><th>time</th><th>photos</th><th>readable faces</th><th></th></tr>"
+        f"{rows}</table>"
+    ]
+    mix = mix_table(report.segments)
+    if not mix.empty:
+        parts.append(_figure(segment_mix(mix), first))
+    compared = comparison_table(report.segments)
+    for summary in (s for s in report.segments if s.versus_rest):
+        name = summary.segment.name
+        verdicts = [d.verdict for d in summary.clear_differences] or [
+            "No expression differed from the rest of the event by more than its uncertainty."
+        ]
+        parts.append(f"<h3>{html.escape(name)} vs the rest of the event</h3><ul>")
+        parts.extend(f"<li>{html.escape(v)}</li>" for v in verdicts)
+        parts.append("</ul>")
+        parts.append(_figure(difference_bars(compared[compared["segment"] == name], name), first))
+    return "".join(parts)
+
+
+def _others_html(report: EventReport, first: list[bool]) -> str:
+    others = report.others
+    n_events = others["session_id"].nunique() if not others.empty else 0
+    if n_events < 2:
+        return (
+            f"<p>No other event to compare with ({html.escape(report.others_basis)}, each with at least "
+            f"{report.min_faces} readable faces).</p>"
+        )
+    mine = others[others["session_id"] == report.session.id]
+    rest = others[others["session_id"] != report.session.id]
+    typical = rest.groupby("expression", sort=False)["share"].median()
+    rows = "".join(
+        f"<tr><td>{html.escape(r.expression)}</td><td>{_percent(r.share)}</td>"
+        f"<td>{_percent(typical.get(r.expression, np.nan))}</td></tr>"
+        for r in mine.itertuples()
+    )
+    table = (
+        "<table><tr><th>apparent expression</th><th>this event</th><th>median of the other events</th></tr>"
+        f"{rows}</table>"
+        if rows
+        else ""
+    )
+    return (
+        f"<p>Compared with {n_events - 1} other {html.escape(report.others_basis)}.</p>"
+        + table
+        + _figure(session_bars(others), first)
+    )
+
+
+def render_html(report: EventReport) -> str:
+    """The whole report as one HTML document (plotly.js inline; no images, no photo or file names)."""
+    session = report.session
+    first = [True]
+    title = f"Event report: {session.name}"
+    when = session.event_date.isoformat() if session.event_date else "no date given"
+    seen = (
+        f"{report.first_seen:%Y-%m-%d %H:%M} – {report.last_seen:%H:%M} UTC"
+        if report.first_seen
+        else "no faces yet"
+    )
+    figures = [
+        ("Photos and video frames", str(report.photos)),
+        ("Faces seen", str(session.n_faces)),
+        ("Readable faces", str(report.readable_faces)),
+        (f"Too small to read (< {READABLE_MIN_FACE_PX} px)", str(session.n_small_faces)),
+    ]
+    if report.mix:
+        top = max(report.mix, key=lambda i: i.share)
+        figures.append(("Most frequent apparent expression", f"{top.expression} {_percent(top.share)}"))
+    body = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='note'>Event date: {html.escape(when)} · faces seen {html.escape(seen)} · report made "
+        f"{report.generated_at:%Y-%m-%d %H:%M} UTC by Campus FER</p>",
+        "<p>How faces at this event <em>appeared</em> to the expression model, in aggregate. These are "
+        "estimates of apparent expression, not of what anyone felt.</p>",
+        "<div class='figures'>"
+        + "".join(f"<div class='figure'>{html.escape(k)}<b>{html.escape(v)}</b></div>" for k, v in figures)
+        + "</div>",
+        "<h2>Expression mix</h2>",
+    ]
+    if report.mix:
+        body += [
+            _figure(
+                shares_with_intervals(intervals_frame(report.mix), "Apparent expression mix (95% intervals)"),
+                first,
+            ),
+            _mix_rows(report.mix),
+            f"<p class='note'>Intervals: {html.escape(report.mix[0].method)}. Whole photos are resampled "
+            "because faces in one photo share the moment and are not independent; counting each face as "
+            "independent would give intervals that are too narrow.</p>",
+        ]
+    else:
+        body.append(f"<p>Fewer than {report.min_faces} readable faces: no mix is shown.</p>")
+    body.append(f"<h2>Over time (per {report.bucket})</h2>")
+    body.append(
+        _figure(trend_area(report.trends), first)
+        if not report.trends.empty
+        else f"<p>No {report.bucket} has {report.min_faces} readable faces.</p>"
+    )
+    body += ["<h2>Per agenda segment</h2>", _segments_html(report, first)]
+    body += ["<h2>Compared with the organiser's other events</h2>", _others_html(report, first)]
+    accuracy = (
+        f"On FER2013's PrivateTest faces the model is right {_percent(report.model_accuracy)} of the time. "
+        if report.model_accuracy is not None
+        else ""
+    )
+    body += [
+        "<h2>What the model can and cannot tell</h2>",
+        f"<p>{accuracy}Faces at real events (angles, light, crowds) are read less well than that, and faces "
+        f"smaller than {READABLE_MIN_FACE_PX} px are left out of every share. Groups with fewer than "
+        f"{report.min_faces} faces are hidden so that no individual can be singled out.</p>",
+        f"<p>{html.escape(report.model_limits or '')}</p>",
+        "<h2>Notice</h2>",
+        f"<div class='notice'>{html.escape(report.notice)}</div>",
+        "<p class='note'>This report holds aggregates only: no photos, no face images, no names.</p>",
+    ]
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>"
+    )
+
+
+def report_filename(session: queries.SessionInfo) -> str:
+    """'campus_fer_report_12_open-day-2025.html' (ASCII, no spaces)."""
+    slug = "".join(c if c.isalnum() else "-" for c in session.name.lower()).strip("-")[:50] or "session"
+    return f"campus_fer_report_{session.id}_{slug}.html"

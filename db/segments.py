@@ -1,0 +1,134 @@
+"""A session's agenda (named time segments) and the label counts per photo that segment statistics need.
+
+Intervals on shares resample whole photos (campus_fer.stats), so the queries here return
+top-label counts per *unit*: a photo, or one live-webcam frame (all faces written at one moment
+without a photo). Only readable faces are counted per label (fer_core.labels.READABLE_MIN_FACE_PX);
+faces too small to read are counted apart in `small_faces`, as in the rollups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Engine, and_, delete, select
+from sqlalchemy.orm import Session
+
+from campus_fer.roles import Actor, require
+from db.engine import writer
+from db.models import COUNT_COLUMNS, AgendaSegment, EventSession, observations_table
+from db.queries import MAX_NAME_LENGTH
+from db.rollups import observation_totals
+from db.timeutils import to_utc_naive
+
+#: Segment column of `unit_counts` for faces outside every segment (the rest of the event).
+OUTSIDE = -1
+UNIT_COLUMNS: tuple[str, ...] = (
+    "segment_id",
+    "photo_id",
+    "observed_at",
+    "faces",
+    "small_faces",
+    *COUNT_COLUMNS,
+)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One agenda entry; `id` is None until stored. Times are naive UTC, the range is [starts_at, ends_at)."""
+
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    id: int | None = None
+
+
+def check_agenda(segments: Sequence[Segment]) -> list[Segment]:
+    """Cleaned segments in time order; ValueError with a readable message for bad or overlapping entries."""
+    cleaned = []
+    for number, segment in enumerate(segments, start=1):
+        name = (segment.name or "").strip()
+        if not name:
+            raise ValueError(f"Agenda row {number} has no name.")
+        if len(name) > MAX_NAME_LENGTH:
+            raise ValueError(f"Agenda row {number}: names can be at most {MAX_NAME_LENGTH} characters long.")
+        start, end = to_utc_naive(segment.starts_at), to_utc_naive(segment.ends_at)
+        if end <= start:
+            raise ValueError(f"Agenda row {number} ('{name}') ends before it starts.")
+        cleaned.append(Segment(name, start, end))
+    cleaned.sort(key=lambda s: s.starts_at)
+    for before, after in zip(cleaned, cleaned[1:], strict=False):
+        if after.starts_at < before.ends_at:
+            raise ValueError(
+                f"'{before.name}' and '{after.name}' overlap; a face must belong to one segment at most."
+            )
+    return cleaned
+
+
+def replace_agenda(
+    engine: Engine, session_id: int, segments: Sequence[Segment], *, actor: Actor
+) -> list[Segment]:
+    """Replace a session's whole agenda in one transaction (an empty list clears it); returns it stored.
+
+    Organisers and admins only (campus_fer.roles.NotAllowed else), like adding photos to a session.
+    """
+    require(actor, "upload", what=f"change the agenda of session {session_id}")
+    cleaned = check_agenda(segments)
+    with Session(writer(engine)) as session, session.begin():
+        if session.get(EventSession, session_id) is None:
+            raise ValueError(f"Event session {session_id} does not exist (was it deleted?).")
+        session.execute(delete(AgendaSegment).where(AgendaSegment.session_id == session_id))
+        rows = [
+            AgendaSegment(session_id=session_id, name=s.name, starts_at=s.starts_at, ends_at=s.ends_at)
+            for s in cleaned
+        ]
+        session.add_all(rows)
+        session.flush()
+        return [Segment(r.name, r.starts_at, r.ends_at, r.id) for r in rows]
+
+
+def agenda(engine: Engine, session_id: int) -> list[Segment]:
+    """A session's agenda in time order ([] when none was given)."""
+    with Session(engine) as session:
+        rows = session.scalars(
+            select(AgendaSegment)
+            .where(AgendaSegment.session_id == session_id)
+            .order_by(AgendaSegment.starts_at, AgendaSegment.id)
+        ).all()
+        return [Segment(r.name, r.starts_at, r.ends_at, r.id) for r in rows]
+
+
+def unit_counts(engine: Engine, session_id: int) -> pd.DataFrame:
+    """Per agenda segment (OUTSIDE for faces in none) and unit (photo, or live frame): readable faces,
+    small_faces and the readable faces per top label (n_<expression>), by GROUP BY in SQL."""
+    obs = observations_table
+    segments = AgendaSegment.__table__
+    segment_id = segments.c.id
+    query = (
+        select(segment_id, obs.c.photo_id, obs.c.observed_at, *observation_totals()[: 2 + len(COUNT_COLUMNS)])
+        .select_from(
+            obs.outerjoin(
+                segments,
+                and_(
+                    segments.c.session_id == obs.c.session_id,
+                    obs.c.observed_at >= segments.c.starts_at,
+                    obs.c.observed_at < segments.c.ends_at,
+                ),
+            )
+        )
+        .where(obs.c.session_id == session_id)
+        .group_by(segment_id, obs.c.photo_id, obs.c.observed_at)
+        .order_by(obs.c.observed_at)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(UNIT_COLUMNS))
+    frame["segment_id"] = frame["segment_id"].fillna(OUTSIDE).astype("int64")
+    integers = ["faces", "small_faces", *COUNT_COLUMNS]
+    frame[integers] = frame[integers].fillna(0).astype("int64")
+    return frame
+
+
+__all__ = ["OUTSIDE", "Segment", "agenda", "check_agenda", "replace_agenda", "unit_counts"]

@@ -1,0 +1,87 @@
+"""campus_fer.report and campus_fer.wellbeing on a seeded term (tests/term_data.py) in a real SQLite file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from campus_fer.report import build_report, render_html, report_filename
+from campus_fer.stats import ABOVE_LIMIT, TOO_FEW_FACES
+from campus_fer.wellbeing import event_chart, shown, weekly_chart
+from db import queries
+from db.engine import make_engine
+from tests.actors import OTHER_ORGANIZER
+from tests.term_data import WEEKS, seed_term
+
+NOTICE = "Photos at this seminar series are analysed for apparent expression; ask staff to opt out."
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory):
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('report') / 'term.sqlite3'}")
+    term = seed_term(engine)
+    # Another organiser's event must not appear among "the organiser's other events".
+    queries.create_event_session(engine, "Someone else's fair", actor=OTHER_ORGANIZER)
+    yield engine, term
+    engine.dispose()
+
+
+def test_report_holds_every_section_and_no_image(seeded):
+    engine, term = seeded
+    report = build_report(engine, term.with_agenda, min_faces=5, notice=NOTICE)
+    document = render_html(report)
+    assert report.readable_faces == report.session.n_faces == 120 and report.photos == 20
+    assert report.bucket == "minute" and not report.trends.empty
+    assert sum(s.shown for s in report.segments) == 4
+    for text in (
+        "Event report: Week 12 seminar",
+        "95% interval",
+        "bootstrap over photos",
+        "Workshop vs the rest of the event",
+        "more frequent than in the rest of the event",
+        "Compared with 11 other events created by organizer@campus.test",
+        "What the model can and cannot tell",
+        NOTICE.replace("'", "&#x27;"),
+    ):
+        assert text in document, text
+    assert "Someone else" not in document
+    # Self-contained: plotly.js once, inline; no images, no photo names, nothing fetched.
+    scripts = re.findall(r"<script[^>]*>.*?</script>", document, flags=re.S)
+    library = max(scripts, key=len)
+    assert "plotly.js v" in library and sum("plotly.js v" in s for s in scripts) == 1
+    assert not re.findall(r"<script[^>]*\bsrc=", document)
+    own = document.replace(library, "")  # plotly.js itself mentions <img and data:image in its code
+    assert "<img" not in own and "data:image" not in own and "photo_" not in own
+    assert report_filename(report.session) == f"campus_fer_report_{term.with_agenda}_week-12-seminar.html"
+
+
+def test_report_of_a_session_under_the_threshold_shows_no_mix(seeded):
+    engine, term = seeded
+    report = build_report(engine, term.session_ids[0], min_faces=500, notice=NOTICE)
+    document = render_html(report)
+    assert not report.mix and "Fewer than 500 readable faces" in document
+    assert "No other event to compare with" in document
+    with pytest.raises(ValueError, match="does not exist"):
+        build_report(engine, 10_000, min_faces=5, notice=NOTICE)
+
+
+def test_wellbeing_flags_only_the_last_week_and_hides_small_groups(seeded):
+    engine, _ = seeded
+    weeks = weekly_chart(engine, min_faces=5)
+    assert len(weeks) == WEEKS  # the empty session adds no week
+    assert list(weeks["status"]).count(ABOVE_LIMIT) == 1 and weeks["flagged"].iloc[-1]
+    assert (weeks["unreadable"] == 0).all()
+    events = event_chart(engine, min_faces=5)
+    assert events["event"].iloc[-1] == "Week 12 seminar" and events["flagged"].iloc[-1]
+    strict = weekly_chart(engine, min_faces=121)  # every week has 120 readable faces
+    assert set(strict["status"]) == {TOO_FEW_FACES} and shown(strict).empty
+    assert strict["share"].isna().all() and (strict["negative"] == 0).all()
+
+
+def test_report_file_written_for_the_browser_test(seeded, tmp_path: Path):
+    engine, term = seeded
+    path = tmp_path / "report.html"
+    path.write_text(render_html(build_report(engine, term.with_agenda, min_faces=5, notice=NOTICE)))
+    assert path.stat().st_size > 1_000_000  # plotly.js inline: opens offline

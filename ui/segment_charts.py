@@ -1,0 +1,121 @@
+"""Plotly figures that show uncertainty: shares with interval bars, differences against zero, a p-chart.
+
+Plotly only (no Streamlit), so the pages and the HTML report (campus_fer.report) draw the same
+figures. Every expression keeps its EMOTION_COLORS colour, as in ui.charts.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from fer_core.labels import EMOTION_COLORS, EMOTIONS
+
+_ORDER = {"expression": list(EMOTIONS)}
+FLAG_COLOR = "#d62728"
+LIMIT_COLOR = "#7f7f7f"
+
+
+def _tidy(fig: go.Figure, height: int) -> go.Figure:
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10}, legend_title_text="")
+    return fig
+
+
+def _error_bars(frame: pd.DataFrame, value: str) -> dict:
+    return {
+        "error_x" if value == "x" else "error_y": "upper",
+        "error_x_minus" if value == "x" else "error_y_minus": "lower",
+    }
+
+
+def shares_with_intervals(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Horizontal bars of each expression's share with its interval (rows: expression, share, low, high)."""
+    data = frame.assign(upper=frame["high"] - frame["share"], lower=frame["share"] - frame["low"])
+    fig = px.bar(
+        data, x="share", y="expression", color="expression", orientation="h", category_orders=_ORDER,
+        color_discrete_map=EMOTION_COLORS, title=title, **_error_bars(data, "x"),
+        labels={"share": "Share of readable faces (95% interval)", "expression": ""},
+        hover_data={"faces": True, "low": ":.1%", "high": ":.1%", "share": ":.1%", "upper": False,
+                    "lower": False},
+    )  # fmt: skip
+    fig.update_layout(showlegend=False, xaxis_tickformat=".0%", xaxis_range=[0, 1])
+    return _tidy(fig, 320)
+
+
+def segment_mix(frame: pd.DataFrame) -> go.Figure:
+    """Grouped bars: each segment's expression shares with 95% intervals (campus_fer.agenda.mix_table)."""
+    data = frame.assign(upper=frame["high"] - frame["share"], lower=frame["share"] - frame["low"])
+    fig = px.bar(
+        data, x="segment", y="share", color="expression", barmode="group", category_orders=_ORDER,
+        color_discrete_map=EMOTION_COLORS, title="Apparent expressions per agenda segment (95% intervals)",
+        **_error_bars(data, "y"),
+        labels={"share": "Share of readable faces", "segment": "Segment"},
+        hover_data={"segment_faces": True, "low": ":.1%", "high": ":.1%", "share": ":.1%", "upper": False,
+                    "lower": False},
+    )  # fmt: skip
+    fig.update_layout(yaxis_tickformat=".0%", yaxis_range=[0, 1], xaxis={"type": "category"})
+    return _tidy(fig, 420)
+
+
+def difference_bars(frame: pd.DataFrame, segment: str) -> go.Figure:
+    """One segment minus the rest of the event per expression, with intervals; zero is 'no difference'.
+
+    Rows: campus_fer.agenda.comparison_table for one segment. Differences whose interval excludes
+    zero are drawn solid, the others faded.
+    """
+    data = frame.assign(
+        upper=frame["high"] - frame["difference"],
+        lower=frame["difference"] - frame["low"],
+        opacity=frame["clear"].map({True: 1.0, False: 0.35}),
+    )
+    fig = go.Figure(
+        go.Bar(
+            x=data["difference"],
+            y=data["expression"],
+            orientation="h",
+            marker={"color": [EMOTION_COLORS[e] for e in data["expression"]], "opacity": data["opacity"]},
+            error_x={"type": "data", "array": data["upper"], "arrayminus": data["lower"]},
+            hovertemplate="%{y}: %{x:+.1%}<extra></extra>",
+        )
+    )
+    fig.add_vline(x=0, line_color="#333333")
+    fig.update_layout(
+        title=f"{segment} vs the rest of the event (difference in share, 95% interval)",
+        xaxis_tickformat="+.0%",
+        yaxis={"categoryorder": "array", "categoryarray": list(EMOTIONS)[::-1]},
+    )
+    return _tidy(fig, 320)
+
+
+def p_chart(frame: pd.DataFrame, x: str, title: str) -> go.Figure:
+    """Negative-affect share per period against its baseline and p-chart limits (campus_fer.stats
+    negative_affect_chart rows); flagged periods in red, the unreadable-face share dashed."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(x=frame[x], y=frame["upper"], name="upper limit", mode="lines",
+                   line={"color": LIMIT_COLOR, "dash": "dot", "shape": "hv"})
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(x=frame[x], y=frame["lower"], name="lower limit", mode="lines",
+                   line={"color": LIMIT_COLOR, "dash": "dot", "shape": "hv"})
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(x=frame[x], y=frame["baseline_share"], name="rolling baseline", mode="lines",
+                   line={"color": "#4c78a8", "shape": "hv"})
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=frame[x], y=frame["share"], name="negative-affect share", mode="lines+markers",
+            line={"color": "#333333"},
+            marker={"size": 10, "color": [FLAG_COLOR if f else "#333333" for f in frame["flagged"]]},
+            customdata=frame[["faces", "status"]],
+            hovertemplate="%{y:.1%} of %{customdata[0]} readable faces: %{customdata[1]}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(x=frame[x], y=frame["unreadable_share"], name="share of faces too small to read",
+                   mode="lines", line={"color": "#bab0ac", "dash": "dash"})
+    )  # fmt: skip
+    fig.update_layout(title=title, yaxis_tickformat=".0%", yaxis_rangemode="tozero", hovermode="x unified")
+    return _tidy(fig, 400)
