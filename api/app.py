@@ -194,7 +194,7 @@ def _session_or_404(engine: Engine, session_id: int) -> queries.SessionInfo:
     "/v1/sessions",
     status_code=201,
     response_model=schemas.SessionOut,
-    responses=_errors(401, 403, 409),
+    responses=_errors(400, 401, 403, 409),
     tags=["sessions"],
 )
 def create_session(body: schemas.SessionCreate, engine: DbEngine, _token: WriteToken) -> schemas.SessionOut:
