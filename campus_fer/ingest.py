@@ -27,8 +27,7 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from campus_fer.roles import Actor, require
-from db import audit, queries
+from db import queries
 from db.timeutils import utcnow
 from fer_core.annotate import annotate
 from fer_core.images import ImageError, ImageTooLargeError, capture_time, load_image
@@ -288,11 +287,8 @@ def save_analysis(
     *,
     now: datetime | None = None,
     known: Mapping[str, queries.PhotoSaveResult] | None = None,
-    actor: Actor,
 ) -> FileOutcome:
     """Save one analysed photo in its own transaction. Database errors propagate (the batch decides).
-
-    `actor` must be allowed to upload (campus_fer.roles); db.queries.save_photo checks it.
 
     An `already_stored` analysis writes nothing: its verdict comes from `known` (db.photo_index).
     """
@@ -320,7 +316,6 @@ def save_analysis(
         width=analysis.width,
         height=analysis.height,
         faces=faces,
-        actor=actor,
     )
     annotated = _safe_preview(analysis.rgb, faces) if analysis.rgb is not None else None
     when = (
@@ -405,31 +400,24 @@ def store_analyses(
     *,
     on_progress: Callable[[int, FileOutcome], None] | None = None,
     known: Mapping[str, queries.PhotoSaveResult] | None = None,
-    actor: Actor,
 ) -> Iterator[FileOutcome]:
     """The one database writer: save each analysis in its own transaction as it arrives.
-
-    `actor` must be allowed to upload (NotAllowed before anything is saved); when the batch ends,
-    one audit row records who imported how many files and faces into the session.
 
     A database error is reported for its file and the batch goes on; after
     MAX_CONSECUTIVE_DB_ERRORS in a row it stops (and closes `analyses`, so no more photos are
     decoded): the caller reports the files it got no verdict for with `skipped_after_db_errors`.
     """
-    require(actor, "upload", what=f"add photos to session {session_id}")
     stream = iter(analyses)
     db_errors_in_a_row = 0
-    outcomes: list[FileOutcome] = []
     try:
         for index, analysis in enumerate(stream):
             try:
-                outcome = save_analysis(engine, session_id, analysis, known=known, actor=actor)
+                outcome = save_analysis(engine, session_id, analysis, known=known)
             except Exception as exc:
                 outcome = failure(analysis.name, exc)
             db_errors_in_a_row = db_errors_in_a_row + 1 if outcome.status == "db_error" else 0
             if on_progress is not None:
                 on_progress(index, outcome)
-            outcomes.append(outcome)
             yield outcome
             if db_errors_in_a_row >= MAX_CONSECUTIVE_DB_ERRORS:
                 return
@@ -437,31 +425,6 @@ def store_analyses(
         close = getattr(stream, "close", None)
         if close is not None:
             close()
-        audit_import(engine, actor, session_id, outcomes)
-
-
-def audit_import(engine: Engine, actor: Actor, session_id: int, outcomes: Sequence[FileOutcome]) -> None:
-    """One audit row per batch: verdict counts and faces saved (no file names, no face data).
-
-    Best effort: the photos are already saved, so a failing audit write is logged, not raised.
-    """
-    if not outcomes:
-        return
-    summary = BatchSummary(outcomes)
-    detail = {
-        "files": len(outcomes),
-        **{status: summary.count(status) for status in OK_STATUSES},
-        "failed": summary.failed,
-        "faces_saved": summary.faces_saved,
-    }
-    try:
-        info = queries.get_event_session(engine, session_id)
-        name = info.name if info else None
-        audit.record_event(
-            engine, actor, "photos_imported", session_id=session_id, session_name=name, detail=detail
-        )
-    except SQLAlchemyError:
-        LOGGER.exception("writing the audit row of an import into session %s failed", session_id)
 
 
 def process_batch(
@@ -474,15 +437,12 @@ def process_batch(
     keep_annotated: bool = False,
     workers: int = PIPELINE_WORKERS,
     on_progress: Callable[[int, FileOutcome], None] | None = None,
-    actor: Actor,
 ) -> list[FileOutcome]:
     """Analyse photos on threads and save each in its own transaction as soon as it is analysed.
 
     Every input file gets exactly one verdict, in input order (skipped ones included). `photos`
-    is read lazily: only the files in flight are in memory. `actor` must be allowed to upload:
-    NotAllowed is raised before any file is read.
+    is read lazily: only the files in flight are in memory.
     """
-    require(actor, "upload", what=f"add photos to session {session_id}")
     pulled: list[str] = []  # names in the order the pipeline took them
 
     def recorded() -> Iterator[PhotoFile]:
@@ -494,7 +454,7 @@ def process_batch(
     analyses = analyse_photos(
         recognizer, source, max_bytes=max_bytes, workers=workers, keep_pixels=keep_annotated
     )
-    outcomes = list(store_analyses(engine, session_id, analyses, on_progress=on_progress, actor=actor))
+    outcomes = list(store_analyses(engine, session_id, analyses, on_progress=on_progress))
     for _ in source:  # files the pipeline never took (the database failed): only their names matter
         pass
     for name in pulled[len(outcomes) :]:
@@ -514,27 +474,12 @@ def process_file(
     max_bytes: int,
     keep_annotated: bool = False,
     now: datetime | None = None,
-    actor: Actor,
 ) -> FileOutcome:
     """Check, decode, analyse and save one photo. Database errors propagate (the caller decides)."""
-    require(actor, "upload", what=f"add photos to session {session_id}")
     [analysis] = analyse_photos(
         recognizer, [photo], max_bytes=max_bytes, workers=1, keep_pixels=keep_annotated
     )
-    outcome = save_analysis(engine, session_id, analysis, now=now, actor=actor)
-    audit_import(engine, actor, session_id, [outcome])
-    return outcome
-
-
-def record_live_sample(
-    engine: Engine, session_id: int, observed_at: datetime, faces: Sequence[FaceResult], *, actor: Actor
-) -> int:
-    """Store the faces of one live frame in a session (organisers and admins; NotAllowed else).
-
-    Not audited per sample (one every few seconds); the session's creation and deletion are.
-    """
-    require(actor, "upload", what=f"record live into session {session_id}")
-    return queries.save_live_observations(engine, session_id, observed_at, faces)
+    return save_analysis(engine, session_id, analysis, now=now)
 
 
 def skipped_over_limit(name: str, limit: int) -> FileOutcome:

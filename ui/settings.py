@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from campus_fer.roles import Role, RoleRules, parse_addresses, parse_domain_roles
 from fer_core.config import DEFAULT_SERVED_MODEL, SERVED_MODELS
 
 #: Environment variables (CAMPUS_FER_DATABASE_URL is defined by db.settings and read there too).
@@ -40,11 +39,6 @@ class AppSettings:
     ice_servers: tuple[dict[str, Any], ...] = ()
     live_record_interval_s: float = 10.0
     model: str = DEFAULT_SERVED_MODEL
-    # Roles of signed-in users (campus_fer.roles): listed addresses, and domain -> role rules.
-    admins: frozenset[str] = frozenset()
-    organizers: frozenset[str] = frozenset()
-    viewers: frozenset[str] = frozenset()
-    role_domains: dict[str, Role] = field(default_factory=dict)
     problems: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -55,10 +49,6 @@ class AppSettings:
     def rtc_configuration(self) -> dict[str, Any]:
         """WebRTC configuration; an explicit empty list stops streamlit-webrtc from fetching servers."""
         return {"iceServers": [dict(server) for server in self.ice_servers]}
-
-    @property
-    def role_rules(self) -> RoleRules:
-        return RoleRules(self.admins, self.organizers, self.viewers, self.role_domains)
 
 
 def _secrets() -> Mapping[str, Any]:
@@ -115,10 +105,6 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "ice_servers": parse_ice_servers,
     "live_record_interval_s": _positive_number(float),
     "model": parse_model,
-    "admins": parse_addresses,
-    "organizers": parse_addresses,
-    "viewers": parse_addresses,
-    "role_domains": parse_domain_roles,
 }
 
 
