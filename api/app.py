@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api import schemas
-from api.auth import AdminToken, ReadToken, WriteToken
+from api.auth import ReadToken, WriteToken
 from api.limits import BodySizeLimit, BodyTooLarge
 from campus_fer.ingest import (
     ALLOWED_EXTENSIONS,
@@ -38,6 +38,7 @@ from campus_fer.ingest import (
     analyse_photo,
     process_batch,
 )
+from campus_fer.roles import NotAllowed
 from db import queries
 from db.buckets import BUCKETS
 from db.engine import current_revision, make_engine
@@ -197,10 +198,12 @@ def _session_or_404(engine: Engine, session_id: int) -> queries.SessionInfo:
     responses=_errors(400, 401, 403, 409),
     tags=["sessions"],
 )
-def create_session(body: schemas.SessionCreate, engine: DbEngine, _token: WriteToken) -> schemas.SessionOut:
-    """Create an event session (unique name, optional date and tags)."""
+def create_session(body: schemas.SessionCreate, engine: DbEngine, token: WriteToken) -> schemas.SessionOut:
+    """Create an event session (unique name, optional date and tags), owned by this token."""
     try:
-        session_id = queries.create_event_session(engine, body.name, body.event_date, body.tags)
+        session_id = queries.create_event_session(
+            engine, body.name, body.event_date, body.tags, actor=token.actor
+        )
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
     return _session_out(_session_or_404(engine, session_id))
@@ -240,10 +243,11 @@ def get_session(
 @router.delete(
     "/v1/sessions/{session_id}", status_code=204, responses=_errors(401, 403, 404), tags=["sessions"]
 )
-def delete_session(session_id: SessionId, engine: DbEngine, _token: AdminToken) -> Response:
-    """Delete a session with all its photos' results and observations (admin scope)."""
+def delete_session(session_id: SessionId, engine: DbEngine, token: WriteToken) -> Response:
+    """Delete a session with all its photos' results and observations: admin scope for any session,
+    write scope for the sessions this token created (the organiser rule of campus_fer.roles)."""
     _session_or_404(engine, session_id)
-    queries.delete_event_session(engine, session_id)
+    queries.delete_event_session(engine, session_id, actor=token.actor)
     return Response(status_code=204)
 
 
@@ -265,7 +269,7 @@ async def upload_photos(
     engine: DbEngine,
     recognizer: Model,
     settings: Settings,
-    _token: WriteToken,
+    token: WriteToken,
     filename: Annotated[str | None, Query(max_length=512)] = None,
 ) -> JSONResponse:
     """Analyse and store photos, one transaction per photo, with a verdict per file.
@@ -285,7 +289,13 @@ async def upload_photos(
     try:
         outcomes = await run_in_threadpool(
             partial(
-                process_batch, engine, recognizer, session_id, photos, max_bytes=settings.max_upload_bytes
+                process_batch,
+                engine,
+                recognizer,
+                session_id,
+                photos,
+                max_bytes=settings.max_upload_bytes,
+                actor=token.actor,
             )
         )
     finally:
@@ -372,6 +382,10 @@ def _body_limit(settings: AppSettings, path: str) -> int | None:
     return 1024 * 1024  # JSON bodies
 
 
+async def _not_allowed(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=403)
+
+
 async def _too_large(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=413)
 
@@ -417,6 +431,7 @@ def create_app(
     app.state.settings, app.state.engine, app.state.recognizer = settings, engine, recognizer
     app.add_middleware(BodySizeLimit, limit_for=partial(_body_limit, settings))
     app.add_exception_handler(BodyTooLarge, _too_large)
+    app.add_exception_handler(NotAllowed, _not_allowed)
     app.add_exception_handler(SQLAlchemyError, _database_down)
     app.include_router(router)
     return app

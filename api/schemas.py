@@ -80,6 +80,7 @@ class SessionOut(BaseModel):
     created_at: UtcDatetime
     n_photos: int
     n_faces: int
+    owner: str | None = None  # e-mail or 'api-token:<id>' of whoever created it; None before sign-in
 
 
 class ExpressionShare(BaseModel):

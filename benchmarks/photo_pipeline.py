@@ -17,12 +17,15 @@ from datetime import datetime
 from pathlib import Path
 
 from benchmarks.synthetic_event import event_photos
+from campus_fer.roles import operator
 from db import queries
 from db.engine import make_engine
 from fer_core.config import served_model_path
 from fer_core.images import load_image
 from fer_core.pipeline import analyze_photos
 from fer_core.recognizer import DECODE_MAX_SIDE, Recognizer
+
+ADMIN = operator("benchmark")  # the operator running the benchmark on its own database
 
 
 def _store(engine, session_id: int, data: bytes, shape: tuple[int, ...], faces) -> None:
@@ -36,6 +39,7 @@ def _store(engine, session_id: int, data: bytes, shape: tuple[int, ...], faces) 
         width=shape[1],
         height=shape[0],
         faces=faces,
+        actor=ADMIN,
     )
 
 
@@ -93,7 +97,7 @@ def main() -> None:
         for number, (name, photos) in enumerate(events.items()):
             recognizer.analyze(photos[0][0])  # warm-up
             for mode in ("sequential", "pipelined (2 threads)"):
-                session_id = queries.create_event_session(engine, f"bench {number} {mode}")
+                session_id = queries.create_event_session(engine, f"bench {number} {mode}", actor=ADMIN)
                 if mode == "sequential":
                     r = run_sequential(recognizer, photos, engine, session_id)
                     shares = " | ".join(

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from campus_fer.folder_import import file_refs, find_photos, import_files, write_report
 from campus_fer.ingest import ALLOWED_EXTENSIONS, BatchSummary, FileOutcome
+from campus_fer.roles import operator
 from db import queries, tokens
 from db.buckets import BUCKETS
 from db.engine import make_engine
@@ -44,6 +45,8 @@ app.add_typer(sessions_app, name="sessions")
 app.add_typer(token_app, name="token")
 
 console = Console()
+#: The CLI acts as the local operator (every role), named in the audit trail as cli:<os user>.
+ACTOR = operator("cli")
 errors = Console(stderr=True)
 
 
@@ -120,7 +123,7 @@ def import_photos(
     if existing:
         session_id = existing[0].id
     elif create:
-        session_id = queries.create_event_session(engine, session)
+        session_id = queries.create_event_session(engine, session, actor=ACTOR)
         console.print(f"Created session [bold]{session.strip()}[/bold] (id {session_id}).")
     else:
         session_id = _session(engine, session).id
@@ -156,10 +159,12 @@ def import_photos(
             from campus_fer.ray_import import import_with_ray  # Ray is an optional extra
 
             outcomes = import_with_ray(
-                engine, session_id, refs, address=ray_address, model_path=model, **options
+                engine, session_id, refs, address=ray_address, model_path=model, actor=ACTOR, **options
             )
         else:
-            outcomes = import_files(engine, session_id, refs, model_path=model, workers=workers, **options)
+            outcomes = import_files(
+                engine, session_id, refs, model_path=model, workers=workers, actor=ACTOR, **options
+            )
     seconds = time.perf_counter() - started
     _print_summary(outcomes, seconds)
     if report is not None:
@@ -229,7 +234,7 @@ def sessions_delete(
         typer.confirm(
             f"Delete '{info.name}' with {info.n_photos} photos and {info.n_faces} faces?", abort=True
         )
-    queries.delete_event_session(engine, info.id)
+    queries.delete_event_session(engine, info.id, actor=ACTOR)
     console.print(f"Deleted session '{info.name}'.")
 
 
@@ -292,7 +297,7 @@ def purge(
     cutoff = date.today() - timedelta(days=days)
     if not yes:
         typer.confirm(f"Delete every observation from before {cutoff} (UTC)?", abort=True)
-    deleted = queries.purge_observations_older_than(_engine(), days)
+    deleted = queries.purge_observations_older_than(_engine(), days, actor=ACTOR)
     console.print(f"{deleted} observations older than {days} days deleted.")
 
 
@@ -306,7 +311,7 @@ def token_create(
     """Create a token and print it once: only its hash is stored."""
     if scope not in TOKEN_SCOPES:
         raise _fail(f"--scope must be one of {', '.join(TOKEN_SCOPES)}")
-    info, secret = tokens.create_token(_engine(), name, scope)
+    info, secret = tokens.create_token(_engine(), name, scope, actor=ACTOR)
     errors.print(
         f"Token {info.id} '{info.name}' ({info.scope}). Copy it now: it is not stored and not shown again."
     )
@@ -328,7 +333,7 @@ def token_revoke(
     token_id: Annotated[int, typer.Argument(help="the id from `campus-fer token list`")],
 ) -> None:
     """Revoke a token at once."""
-    if not tokens.revoke_token(_engine(), token_id):
+    if not tokens.revoke_token(_engine(), token_id, actor=ACTOR):
         raise _fail(f"No active token with id {token_id}.")
     console.print(f"Token {token_id} revoked.")
 

@@ -28,6 +28,7 @@ from campus_fer.ingest import (
     skipped_after_db_errors,
     store_analyses,
 )
+from campus_fer.roles import Actor
 from db.photo_index import stored_photos
 from fer_core.recognizer import Recognizer
 
@@ -114,6 +115,7 @@ def import_files(
     max_bytes: int,
     workers: int,
     on_progress: Callable[[int, FileOutcome], None] | None = None,
+    actor: Actor,
 ) -> list[FileOutcome]:
     """Analyse `refs` on `workers` processes and store them here; one verdict per file, in order."""
     known = stored_photos(engine, session_id)
@@ -126,7 +128,9 @@ def import_files(
     )
     try:
         analysed: Iterator[Analysis] = (a for chunk in pool.map(_analyse_in_worker, chunks) for a in chunk)
-        outcomes = list(store_analyses(engine, session_id, analysed, on_progress=on_progress, known=known))
+        outcomes = list(
+            store_analyses(engine, session_id, analysed, on_progress=on_progress, known=known, actor=actor)
+        )
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return outcomes + skipped_rest(refs, len(outcomes), on_progress)

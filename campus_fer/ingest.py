@@ -27,7 +27,8 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from db import queries
+from campus_fer.roles import Actor, require
+from db import audit, queries
 from db.timeutils import utcnow
 from fer_core.annotate import annotate
 from fer_core.images import ImageError, ImageTooLargeError, capture_time, load_image
@@ -137,6 +138,7 @@ class Analysis:
     error: Exception | None = None
     already_stored: bool = False  # its hash was known to be in the session: not analysed again
     rgb: np.ndarray | None = field(default=None, repr=False)
+    given_time: datetime | None = None  # a time the caller knows (a video frame's); EXIF still wins
 
 
 def content_hash(data: bytes) -> str:
@@ -210,6 +212,24 @@ def analyse_photo(recognizer: Recognizer, photo: PhotoFile, *, max_bytes: int) -
     except Exception as error:  # one bad photo must never end the batch
         result = PhotoAnalysis(0, error=error)
     return _finish(photo, digest, result, keep_pixels=False)
+
+
+def analyse_frame(
+    recognizer: Recognizer, name: str, digest: str, rgb: np.ndarray, taken_at: datetime
+) -> Analysis:
+    """Analyse pixels already in memory (a sampled video frame) taken at a time the caller knows."""
+    try:
+        [faces] = recognizer.classify_detected([recognizer.detect_faces(rgb)])
+    except Exception as error:  # one bad frame must never end the video
+        return Analysis(name, digest, error=error)
+    return Analysis(
+        name,
+        digest,
+        width=int(rgb.shape[1]),
+        height=int(rgb.shape[0]),
+        faces=list(faces),
+        given_time=taken_at,
+    )
 
 
 def analyse_photos(
@@ -287,8 +307,11 @@ def save_analysis(
     *,
     now: datetime | None = None,
     known: Mapping[str, queries.PhotoSaveResult] | None = None,
+    actor: Actor,
 ) -> FileOutcome:
     """Save one analysed photo in its own transaction. Database errors propagate (the batch decides).
+
+    `actor` must be allowed to upload (campus_fer.roles); db.queries.save_photo checks it.
 
     An `already_stored` analysis writes nothing: its verdict comes from `known` (db.photo_index).
     """
@@ -304,7 +327,9 @@ def save_analysis(
         return _duplicate(name, stored)
     faces = analysis.faces
     taken_at, time_source = (
-        (analysis.exif_time, "exif") if analysis.exif_time else (now or utcnow(), "upload")
+        (analysis.exif_time, "exif")
+        if analysis.exif_time
+        else (analysis.given_time or now or utcnow(), "upload")
     )
     result = queries.save_photo(
         engine,
@@ -316,11 +341,14 @@ def save_analysis(
         width=analysis.width,
         height=analysis.height,
         faces=faces,
+        actor=actor,
     )
     annotated = _safe_preview(analysis.rgb, faces) if analysis.rgb is not None else None
     when = (
         "time from the camera (EXIF)"
         if time_source == "exif"
+        else "time given with the file"
+        if analysis.given_time
         else "no camera time in the file: upload time used"
     )
     if result.status == "duplicate":
@@ -400,24 +428,31 @@ def store_analyses(
     *,
     on_progress: Callable[[int, FileOutcome], None] | None = None,
     known: Mapping[str, queries.PhotoSaveResult] | None = None,
+    actor: Actor,
 ) -> Iterator[FileOutcome]:
     """The one database writer: save each analysis in its own transaction as it arrives.
+
+    `actor` must be allowed to upload (NotAllowed before anything is saved); when the batch ends,
+    one audit row records who imported how many files and faces into the session.
 
     A database error is reported for its file and the batch goes on; after
     MAX_CONSECUTIVE_DB_ERRORS in a row it stops (and closes `analyses`, so no more photos are
     decoded): the caller reports the files it got no verdict for with `skipped_after_db_errors`.
     """
+    require(actor, "upload", what=f"add photos to session {session_id}")
     stream = iter(analyses)
     db_errors_in_a_row = 0
+    outcomes: list[FileOutcome] = []
     try:
         for index, analysis in enumerate(stream):
             try:
-                outcome = save_analysis(engine, session_id, analysis, known=known)
+                outcome = save_analysis(engine, session_id, analysis, known=known, actor=actor)
             except Exception as exc:
                 outcome = failure(analysis.name, exc)
             db_errors_in_a_row = db_errors_in_a_row + 1 if outcome.status == "db_error" else 0
             if on_progress is not None:
                 on_progress(index, outcome)
+            outcomes.append(outcome)
             yield outcome
             if db_errors_in_a_row >= MAX_CONSECUTIVE_DB_ERRORS:
                 return
@@ -425,6 +460,31 @@ def store_analyses(
         close = getattr(stream, "close", None)
         if close is not None:
             close()
+        audit_import(engine, actor, session_id, outcomes)
+
+
+def audit_import(engine: Engine, actor: Actor, session_id: int, outcomes: Sequence[FileOutcome]) -> None:
+    """One audit row per batch: verdict counts and faces saved (no file names, no face data).
+
+    Best effort: the photos are already saved, so a failing audit write is logged, not raised.
+    """
+    if not outcomes:
+        return
+    summary = BatchSummary(outcomes)
+    detail = {
+        "files": len(outcomes),
+        **{status: summary.count(status) for status in OK_STATUSES},
+        "failed": summary.failed,
+        "faces_saved": summary.faces_saved,
+    }
+    try:
+        info = queries.get_event_session(engine, session_id)
+        name = info.name if info else None
+        audit.record_event(
+            engine, actor, "photos_imported", session_id=session_id, session_name=name, detail=detail
+        )
+    except SQLAlchemyError:
+        LOGGER.exception("writing the audit row of an import into session %s failed", session_id)
 
 
 def process_batch(
@@ -437,12 +497,15 @@ def process_batch(
     keep_annotated: bool = False,
     workers: int = PIPELINE_WORKERS,
     on_progress: Callable[[int, FileOutcome], None] | None = None,
+    actor: Actor,
 ) -> list[FileOutcome]:
     """Analyse photos on threads and save each in its own transaction as soon as it is analysed.
 
     Every input file gets exactly one verdict, in input order (skipped ones included). `photos`
-    is read lazily: only the files in flight are in memory.
+    is read lazily: only the files in flight are in memory. `actor` must be allowed to upload:
+    NotAllowed is raised before any file is read.
     """
+    require(actor, "upload", what=f"add photos to session {session_id}")
     pulled: list[str] = []  # names in the order the pipeline took them
 
     def recorded() -> Iterator[PhotoFile]:
@@ -454,7 +517,7 @@ def process_batch(
     analyses = analyse_photos(
         recognizer, source, max_bytes=max_bytes, workers=workers, keep_pixels=keep_annotated
     )
-    outcomes = list(store_analyses(engine, session_id, analyses, on_progress=on_progress))
+    outcomes = list(store_analyses(engine, session_id, analyses, on_progress=on_progress, actor=actor))
     for _ in source:  # files the pipeline never took (the database failed): only their names matter
         pass
     for name in pulled[len(outcomes) :]:
@@ -474,12 +537,27 @@ def process_file(
     max_bytes: int,
     keep_annotated: bool = False,
     now: datetime | None = None,
+    actor: Actor,
 ) -> FileOutcome:
     """Check, decode, analyse and save one photo. Database errors propagate (the caller decides)."""
+    require(actor, "upload", what=f"add photos to session {session_id}")
     [analysis] = analyse_photos(
         recognizer, [photo], max_bytes=max_bytes, workers=1, keep_pixels=keep_annotated
     )
-    return save_analysis(engine, session_id, analysis, now=now)
+    outcome = save_analysis(engine, session_id, analysis, now=now, actor=actor)
+    audit_import(engine, actor, session_id, [outcome])
+    return outcome
+
+
+def record_live_sample(
+    engine: Engine, session_id: int, observed_at: datetime, faces: Sequence[FaceResult], *, actor: Actor
+) -> int:
+    """Store the faces of one live frame in a session (organisers and admins; NotAllowed else).
+
+    Not audited per sample (one every few seconds); the session's creation and deletion are.
+    """
+    require(actor, "upload", what=f"record live into session {session_id}")
+    return queries.save_live_observations(engine, session_id, observed_at, faces)
 
 
 def skipped_over_limit(name: str, limit: int) -> FileOutcome:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from campus_fer.folder_import import PHOTOS_PER_TASK, FileRef, analyse_files, skipped_rest
 from campus_fer.ingest import FileOutcome, store_analyses
+from campus_fer.roles import Actor
 from db.photo_index import stored_photos
 from fer_core.config import PROJECT_ROOT
 from fer_core.recognizer import Recognizer
@@ -52,6 +53,7 @@ def import_with_ray(
     max_bytes: int,
     workers: int | None = None,
     on_progress: Callable[[int, FileOutcome], None] | None = None,
+    actor: Actor,
 ) -> list[FileOutcome]:
     """Analyse `refs` on the Ray cluster at `address` ("auto": the one this machine belongs to) and
     store them here; one verdict per file, in file order. `workers`: actors (default: cluster CPUs)."""
@@ -86,7 +88,9 @@ def import_with_ray(
             num_cpus=1,
         )
         analyses = (pickle.loads(row["analysis"]) for row in dataset.iter_rows())
-        outcomes = list(store_analyses(engine, session_id, analyses, on_progress=on_progress, known=known))
+        outcomes = list(
+            store_analyses(engine, session_id, analyses, on_progress=on_progress, known=known, actor=actor)
+        )
     finally:
         ray.shutdown()
     return outcomes + skipped_rest(refs, len(outcomes), on_progress)

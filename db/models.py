@@ -68,6 +68,8 @@ class EventSession(Base):
     event_date: Mapped[date | None] = mapped_column(Date)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: E-mail (or service identity) of who created it; NULL for sessions made before sign-in existed.
+    owner: Mapped[str | None] = mapped_column(String(320))
 
 
 class Photo(Base):
@@ -170,6 +172,27 @@ minute_rollups_table = _rollup_table("minute_rollups")
 hour_rollups_table = _rollup_table("hour_rollups")
 
 
+class AuditEvent(Base):
+    """Who did what and when: one row per change (session created or deleted, photos imported,
+    purge, token created or revoked, a role given by the settings). No face data, no photo names.
+
+    `session_id` is a plain number without a foreign key, so the trail outlives deleted sessions;
+    `session_name` keeps the name it had.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(320), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    session_id: Mapped[int | None] = mapped_column(Integer)
+    session_name: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
 #: What an API token may do; each scope includes the ones before it (admin can also write and read).
 TOKEN_SCOPES: tuple[str, ...] = ("read", "write", "admin")
 
@@ -188,3 +211,19 @@ class ApiToken(Base):
     scope: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AgendaSegment(Base):
+    """One part of a session's agenda (keynote, break, workshop): a name and a [start, end) time range.
+
+    Segments of a session do not overlap (db.segments checks this), so every face falls in at most one.
+    """
+
+    __tablename__ = "agenda_segments"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="time_order"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_sessions.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(DateTime)
+    ends_at: Mapped[datetime] = mapped_column(DateTime)

@@ -17,7 +17,8 @@ from sqlalchemy import Connection, Engine, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db import rollups
+from campus_fer.roles import Actor, require
+from db import audit, rollups
 from db.aggregates import BY_SESSION, long_format, wide_totals
 from db.buckets import check_bucket
 from db.bulk import insert_rows
@@ -62,6 +63,7 @@ class SessionInfo:
     n_photos: int
     n_faces: int  # every detected face, readable or not
     n_small_faces: int = 0  # of which too small to read (fer_core.labels.READABLE_MIN_FACE_PX)
+    owner: str | None = None  # who created it (e-mail or service identity); None: before sign-in
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,13 @@ class PhotoSaveResult:
 
 
 def create_event_session(
-    engine: Engine, name: str, event_date: date | None = None, tags: Sequence[str] = ()
+    engine: Engine, name: str, event_date: date | None = None, tags: Sequence[str] = (), *, actor: Actor
 ) -> int:
-    """Create a session and return its id; ValueError (readable) for an empty or already-used name."""
+    """Create a session owned by `actor` and return its id (organisers and admins; NotAllowed else).
+
+    ValueError (readable) for an empty or already-used name. Audited in the same transaction.
+    """
+    require(actor, "create_session")
     name = (name or "").strip()
     if not name:
         raise ValueError("Please enter a name for the session.")
@@ -92,9 +98,13 @@ def create_event_session(
         with Session(writer(engine)) as session, session.begin():
             if session.scalar(select(EventSession.id).where(EventSession.name == name)) is not None:
                 raise taken
-            event = EventSession(name=name, event_date=event_date, tags=clean_tags, created_at=utcnow())
+            event = EventSession(
+                name=name, event_date=event_date, tags=clean_tags, created_at=utcnow(), owner=actor.email
+            )
             session.add(event)
             session.flush()
+            connection = session.connection()
+            audit.record(connection, actor, "session_created", session_id=event.id, session_name=name)
             return event.id
     except IntegrityError:  # another writer took the name between our check and insert
         raise taken from None
@@ -111,10 +121,28 @@ def get_event_session(engine: Engine, session_id: int) -> SessionInfo | None:
     return infos[0] if infos else None
 
 
-def delete_event_session(engine: Engine, session_id: int) -> None:
-    """Delete a session; its photos, observations and rollups go with it (ON DELETE CASCADE)."""
+def delete_event_session(engine: Engine, session_id: int, *, actor: Actor) -> None:
+    """Delete a session; its photos, observations and rollups go with it (ON DELETE CASCADE).
+
+    Admins delete any session, organisers only their own (NotAllowed else); a session that is
+    already gone is no error. Audited, with the counts deleted, in the same transaction.
+    """
     with Session(writer(engine)) as session, session.begin():
+        event = session.get(EventSession, session_id)
+        if event is None:
+            return
+        require(actor, "delete_session", event.owner, what=f"session '{event.name}'")
+        obs = observations_table
+        counts = {
+            "photos": session.scalar(select(func.count()).where(Photo.session_id == session_id)),
+            "observations": session.scalar(select(func.count()).where(obs.c.session_id == session_id)),
+            "owner": event.owner,
+        }
+        name = event.name
         session.execute(delete(EventSession).where(EventSession.id == session_id))
+        connection = session.connection()
+        where = {"session_id": session_id, "session_name": name}
+        audit.record(connection, actor, "session_deleted", **where, detail=counts)
 
 
 def _session_infos(engine: Engine, session_id: int | None) -> list[SessionInfo]:
@@ -153,6 +181,7 @@ def _session_infos(engine: Engine, session_id: int | None) -> list[SessionInfo]:
                 n_photos=int(n_photos),
                 n_faces=int(n_faces) + int(n_small),
                 n_small_faces=int(n_small),
+                owner=event.owner,
             )
             for event, n_photos, n_faces, n_small in session.execute(query)
         ]
@@ -173,12 +202,16 @@ def save_photo(
     width: int,
     height: int,
     faces: Sequence[FaceLike],
+    actor: Actor,
 ) -> PhotoSaveResult:
     """Store a photo's metadata and one observation per face, all in one transaction or not at all.
+
+    Needs an actor allowed to upload (organiser or admin); NotAllowed else, before anything is read.
 
     A photo whose content_hash is already in the session is reported as "duplicate" and nothing
     is written. Database errors (e.g. a probability outside [0, 1]) propagate after the rollback.
     """
+    require(actor, "upload", what="add photos")
     if time_source not in TIME_SOURCES:
         raise ValueError(f"time_source must be one of {TIME_SOURCES}, not {time_source!r}")
     taken = to_utc_naive(taken_at)
@@ -489,11 +522,14 @@ def photo_results(engine: Engine, session_id: int) -> list[dict]:
 # Retention
 
 
-def purge_observations_older_than(engine: Engine, days: int, now: datetime | None = None) -> int:
+def purge_observations_older_than(
+    engine: Engine, days: int, now: datetime | None = None, *, actor: Actor
+) -> int:
     """Delete observations older than `days` days, then photos left without any; returns observations deleted.
 
-    Age is the observation time (a photo's taken_at), not the upload time.
+    Age is the observation time (a photo's taken_at), not the upload time. Admins only; audited.
     """
+    require(actor, "purge", what="purge old observations")
     if days < 0:
         raise ValueError("days must be zero or more")
     cutoff = to_utc_naive(now or utcnow()) - timedelta(days=days)
@@ -507,6 +543,8 @@ def purge_observations_older_than(engine: Engine, days: int, now: datetime | Non
             table = level.table
             connection.execute(delete(table).where(table.c.period_start < floor_to(cutoff, "hour")))
         rollups.rebuild(connection, cutoff, cutoff)
+        detail = {"older_than_days": days, "cutoff": cutoff.isoformat(), "observations_deleted": int(deleted)}
+        audit.record(connection, actor, "purge", detail=detail)
     return int(deleted)
 
 

@@ -14,6 +14,8 @@ from datetime import datetime
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from campus_fer.roles import ROLE_FOR_SCOPE, Actor, Role, require
+from db import audit
 from db.engine import writer
 from db.models import TOKEN_SCOPES, ApiToken
 from db.timeutils import utcnow
@@ -39,9 +41,19 @@ class TokenInfo:
     def active(self) -> bool:
         return self.revoked_at is None
 
+    @property
+    def role(self) -> Role:
+        """The role this token acts with (campus_fer.roles: read=viewer, write=organizer, admin=admin)."""
+        return ROLE_FOR_SCOPE[self.scope]
+
+    @property
+    def actor(self) -> Actor:
+        """Requests made with this token act as 'api-token:<id>' with the token's role."""
+        return Actor(f"api-token:{self.id}", self.role, "api-token")
+
     def allows(self, needed: str) -> bool:
-        """Scopes are ordered read < write < admin; each includes the ones before it."""
-        return TOKEN_SCOPES.index(self.scope) >= TOKEN_SCOPES.index(needed)
+        """Scopes follow their roles' order (read < write < admin); each includes the ones before it."""
+        return self.role.rank >= ROLE_FOR_SCOPE[needed].rank
 
 
 def hash_token(token: str) -> str:
@@ -52,8 +64,12 @@ def _info(row: ApiToken) -> TokenInfo:
     return TokenInfo(row.id, row.name, row.prefix, row.scope, row.created_at, row.revoked_at)
 
 
-def create_token(engine: Engine, name: str, scope: str) -> tuple[TokenInfo, str]:
-    """Store a new token's hash; returns its info and the secret token (the only time it exists)."""
+def create_token(engine: Engine, name: str, scope: str, *, actor: Actor) -> tuple[TokenInfo, str]:
+    """Store a new token's hash; returns its info and the secret token (the only time it exists).
+
+    Admins only (NotAllowed else); audited with the token's id, name and scope, never its secret.
+    """
+    require(actor, "manage_tokens", what="create an API token")
     name = (name or "").strip()
     if not name or len(name) > MAX_TOKEN_NAME_LENGTH:
         raise ValueError(f"A token needs a name of 1 to {MAX_TOKEN_NAME_LENGTH} characters.")
@@ -69,6 +85,9 @@ def create_token(engine: Engine, name: str, scope: str) -> tuple[TokenInfo, str]
     )
     with Session(writer(engine), expire_on_commit=False) as session, session.begin():
         session.add(row)
+        session.flush()
+        detail = {"token_id": row.id, "name": name, "scope": scope}
+        audit.record(session.connection(), actor, "token_created", detail=detail)
     return _info(row), token
 
 
@@ -88,12 +107,18 @@ def list_tokens(engine: Engine) -> list[TokenInfo]:
         return [_info(row) for row in session.scalars(select(ApiToken).order_by(ApiToken.id))]
 
 
-def revoke_token(engine: Engine, token_id: int) -> bool:
-    """Revoke a token at once (kept in the list as revoked); False if there is no such active token."""
+def revoke_token(engine: Engine, token_id: int, *, actor: Actor) -> bool:
+    """Revoke a token at once (kept in the list as revoked); False if there is no such active token.
+
+    Admins only (NotAllowed else); audited.
+    """
+    require(actor, "manage_tokens", what="revoke an API token")
     with writer(engine).begin() as connection:
         result = connection.execute(
             update(ApiToken)
             .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
+        if result.rowcount == 1:
+            audit.record(connection, actor, "token_revoked", detail={"token_id": token_id})
     return result.rowcount == 1

@@ -14,6 +14,7 @@ from campus_fer.ingest import (
     process_batch,
     skipped_over_limit,
 )
+from campus_fer.roles import NotAllowed, allowed
 from db.queries import (
     SessionInfo,
     create_event_session,
@@ -22,6 +23,7 @@ from db.queries import (
     photo_results,
     session_comparison,
 )
+from ui.auth import page_actor
 from ui.charts import expression_mix
 from ui.layout import ACTIVE_SESSION_KEY, pick_session, require_entrypoint
 from ui.resources import database_errors, engine_or_stop, recognizer_or_stop
@@ -37,6 +39,8 @@ FLASH_KEY = "photos_flash"
 
 settings = load_settings()
 engine = engine_or_stop(settings)
+actor = page_actor(settings)  # db and the ingest core check it again before changing anything
+can_create, can_upload = allowed(actor, "create_session"), allowed(actor, "upload")
 
 st.title("Event photos")
 st.caption(
@@ -63,8 +67,8 @@ def create_session_form(expanded: bool) -> None:
             return
     try:
         with database_errors("create the session"):
-            new_id = create_event_session(engine, name, event_date, tags.split(","))
-    except ValueError as exc:
+            new_id = create_event_session(engine, name, event_date, tags.split(","), actor=actor)
+    except (ValueError, NotAllowed) as exc:
         st.error(str(exc))
         return
     st.session_state[ACTIVE_SESSION_KEY] = new_id
@@ -73,7 +77,15 @@ def create_session_form(expanded: bool) -> None:
     st.rerun()
 
 
+if not can_upload:
+    st.info(
+        f"You are signed in as a viewer ({actor.email}): you can look at sessions and trends; creating "
+        "sessions, uploading photos and deleting need the organiser role."
+    )
 if not sessions:
+    if not can_create:
+        st.info("No sessions yet.")
+        st.stop()
     st.info(
         "No sessions yet — create one with **New session** below (e.g. the event's name and date), "
         "then upload its photos."
@@ -81,14 +93,16 @@ if not sessions:
     create_session_form(expanded=True)
     st.stop()
 pick_col, new_col = st.columns([3, 2], gap="large")
-with new_col:
-    create_session_form(expanded=False)
+if can_create:
+    with new_col:
+        create_session_form(expanded=False)
 with pick_col:
     session = pick_session(sessions, "Event session", key=PICKER_KEY)
 if session is None:
     st.stop()
 if session.tags:
     pick_col.caption("Tags: " + ", ".join(session.tags))
+pick_col.caption(f"Owner: {session.owner or 'unknown (created before sign-in)'}")
 
 
 def upload_section(session: SessionInfo) -> None:
@@ -130,6 +144,7 @@ def upload_section(session: SessionInfo) -> None:
         max_bytes=settings.max_upload_bytes,
         keep_annotated=True,
         on_progress=progress,
+        actor=actor,
     )
     outcomes += [skipped_over_limit(f.name, limit) for f in extra]
     st.session_state[BATCH_KEY] = {"session_id": session.id, "outcomes": outcomes}
@@ -207,8 +222,12 @@ def delete_section(session: SessionInfo) -> None:
             f"Yes, delete “{session.name}” and everything recorded in it", key="confirm_delete"
         )
         if st.button("Delete session", type="secondary", disabled=not confirmed):
-            with database_errors("delete the session"):
-                delete_event_session(engine, session.id)
+            try:
+                with database_errors("delete the session"):
+                    delete_event_session(engine, session.id, actor=actor)
+            except NotAllowed as exc:
+                st.error(str(exc))
+                return
             st.session_state.pop(ACTIVE_SESSION_KEY, None)
             st.session_state.pop(PICKER_KEY, None)
             st.session_state.pop(BATCH_KEY, None)
@@ -217,10 +236,12 @@ def delete_section(session: SessionInfo) -> None:
             st.rerun()
 
 
-upload_section(session)
+if can_upload:
+    upload_section(session)
 batch = st.session_state.get(BATCH_KEY)
 if batch and batch["session_id"] == session.id:
     batch_results(batch["outcomes"])
 st.divider()
 session_summary(session)
-delete_section(session)
+if allowed(actor, "delete_session", session.owner):
+    delete_section(session)

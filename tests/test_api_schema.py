@@ -19,13 +19,14 @@ from api.app import create_app
 from db.engine import make_engine
 from db.tokens import create_token
 from fer_core.recognizer import Recognizer
+from tests.actors import ADMIN
 from ui.settings import AppSettings
 
 #: Examples per operation: enough to reach every status code, small enough for a 2-core machine.
 EXAMPLES_PER_OPERATION = 30
 
 _engine = make_engine(f"sqlite:///{Path(tempfile.mkdtemp(prefix='campus_fer_schema_')) / 'api.sqlite3'}")
-_, _token = create_token(_engine, "schemathesis", "admin")
+_, _token = create_token(_engine, "schemathesis", "admin", actor=ADMIN)
 _app = create_app(AppSettings(max_upload_mb=1.0, max_files_per_upload=5), _engine, Recognizer())
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app)
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]

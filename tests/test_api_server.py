@@ -19,6 +19,7 @@ import pytest
 from db import queries, tokens
 from db.engine import make_engine
 from fer_core.config import PROJECT_ROOT
+from tests.actors import ADMIN
 from tests.photos import encode, group_photo
 
 STARTUP_TIMEOUT_S = 90
@@ -35,7 +36,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
     """(base URL, write token, database URL) of a running `uvicorn api.app:app --workers 2`."""
     url = f"sqlite:///{tmp_path_factory.mktemp('api_server') / 'api.sqlite3'}"
     engine = make_engine(url)
-    _, token = tokens.create_token(engine, "server test", "admin")
+    _, token = tokens.create_token(engine, "server test", "admin", actor=ADMIN)
     engine.dispose()
     port = free_port()
     process = subprocess.Popen(

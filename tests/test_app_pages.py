@@ -18,6 +18,7 @@ from db.settings import DATABASE_URL_ENV
 from fer_core import config
 from fer_core.labels import EMOTIONS
 from fer_core.recognizer import FaceResult
+from tests.actors import ADMIN
 from tests.photos import encode, group_photo
 from ui.settings import ENV_PREFIX
 
@@ -130,7 +131,7 @@ def test_create_session_through_the_form(db_url, engine):
 
 
 def test_upload_through_the_page(db_url, engine):
-    session_id = queries.create_event_session(engine, "Lecture")
+    session_id = queries.create_event_session(engine, "Lecture", actor=ADMIN)
     at = open_page()
     uploads = [(f"group_{i}.jpg", encode(group_photo(3, seed=i)[0]), "image/jpeg") for i in range(2)]
     uploads.append(("notes.jpg", b"not a photo", "image/jpeg"))
@@ -150,7 +151,7 @@ def test_upload_through_the_page(db_url, engine):
 def test_upload_limits_from_settings(db_url, engine, monkeypatch):
     monkeypatch.setenv("CAMPUS_FER_MAX_UPLOAD_MB", "0.05")  # 51 KB
     monkeypatch.setenv("CAMPUS_FER_MAX_FILES_PER_UPLOAD", "2")
-    session_id = queries.create_event_session(engine, "Limits")
+    session_id = queries.create_event_session(engine, "Limits", actor=ADMIN)
     small = encode(group_photo(1, size=(320, 240), seed=1)[0], "JPEG", quality=70)
     big = encode(group_photo(2, seed=2)[0], "PNG")
     assert len(small) < 50_000 < len(big)
@@ -174,7 +175,7 @@ def test_upload_with_the_fast_model(db_url, engine, monkeypatch):
     import ui.resources
 
     monkeypatch.setenv("CAMPUS_FER_MODEL", "fast")
-    session_id = queries.create_event_session(engine, "Fast model")
+    session_id = queries.create_event_session(engine, "Fast model", actor=ADMIN)
     at = open_page()
     at.file_uploader[0].set_value([("group.jpg", encode(group_photo(4, seed=5)[0]), "image/jpeg")]).run()
     at.button(key="analyse").click().run()
@@ -205,7 +206,7 @@ def test_missing_model_shows_an_error(db_url, engine, monkeypatch):
 
     monkeypatch.setattr(ui.resources, "_model_version", lambda path: -1.0)
     monkeypatch.setattr(ui.resources, "Recognizer", no_model)
-    queries.create_event_session(engine, "No model")
+    queries.create_event_session(engine, "No model", actor=ADMIN)
     at = open_page()
     at.file_uploader[0].set_value(("a.jpg", encode(group_photo(1)[0]), "image/jpeg")).run()
     at.button(key="analyse").click().run()
@@ -214,7 +215,7 @@ def test_missing_model_shows_an_error(db_url, engine, monkeypatch):
 
 
 def test_delete_session_needs_confirmation(db_url, engine):
-    queries.create_event_session(engine, "To delete")
+    queries.create_event_session(engine, "To delete", actor=ADMIN)
     at = open_page()
     delete = next(b for b in at.button if b.label == "Delete session")
     assert delete.disabled
@@ -245,7 +246,7 @@ def test_live_page_renders_idle(db_url, no_webrtc_session):
 
 
 def test_live_page_record_into_a_session(db_url, engine, no_webrtc_session):
-    queries.create_event_session(engine, "Welcome talk")
+    queries.create_event_session(engine, "Welcome talk", actor=ADMIN)
     at = open_page("pages/live.py")
     at.toggle[0].set_value(True).run()
     assert not at.exception
@@ -263,8 +264,8 @@ def test_trends_page_empty_state(db_url):
 
 
 def test_trends_page_shows_charts_and_hides_small_buckets(db_url, engine):
-    talk = queries.create_event_session(engine, "Talk")
-    tiny = queries.create_event_session(engine, "Tiny workshop")
+    talk = queries.create_event_session(engine, "Talk", actor=ADMIN)
+    tiny = queries.create_event_session(engine, "Tiny workshop", actor=ADMIN)
     start = datetime(2025, 5, 3, 10, 0)
     for hour, n in ((0, 6), (1, 8), (2, 2)):  # the 12:00 bucket has 2 faces: below the threshold of 5
         queries.save_live_observations(
@@ -292,7 +293,7 @@ def test_trends_page_shows_charts_and_hides_small_buckets(db_url, engine):
 
 
 def test_trends_page_minute_buckets_over_weeks_are_refused_with_a_message(db_url, engine):
-    session_id = queries.create_event_session(engine, "Term")
+    session_id = queries.create_event_session(engine, "Term", actor=ADMIN)
     for day in (1, 30):
         queries.save_live_observations(engine, session_id, datetime(2025, 5, day, 10), faces(6))
     at = open_page("pages/trends.py")
@@ -304,7 +305,7 @@ def test_trends_page_minute_buckets_over_weeks_are_refused_with_a_message(db_url
 
 
 def test_trends_page_all_buckets_too_small(db_url, engine):
-    session_id = queries.create_event_session(engine, "Small")
+    session_id = queries.create_event_session(engine, "Small", actor=ADMIN)
     queries.save_live_observations(engine, session_id, datetime(2025, 5, 3, 10), faces(3))
     at = open_page("pages/trends.py")
     assert "fewer than 5 faces, so none can be shown" in texts(at.warning)
@@ -312,7 +313,7 @@ def test_trends_page_all_buckets_too_small(db_url, engine):
 
 
 def test_trends_page_date_filter_without_matches(db_url, engine):
-    session_id = queries.create_event_session(engine, "Old")
+    session_id = queries.create_event_session(engine, "Old", actor=ADMIN)
     queries.save_live_observations(engine, session_id, datetime(2024, 1, 1, 9), faces(6))
     at = open_page("pages/trends.py")
     at.date_input[0].set_value((datetime(2025, 1, 1).date(), datetime(2025, 1, 31).date())).run()
@@ -336,6 +337,21 @@ def test_metrics_page_shows_the_committed_accuracy(db_url):
     assert len(at.get("plotly_chart")) >= 3
     at.toggle[0].set_value(False).run()  # confusion counts instead of row shares
     assert not at.exception
+
+
+def test_metrics_page_shows_calibration_and_the_readability_floor(db_url):
+    from fer_core.labels import READABLE_MIN_FACE_PX
+
+    served = json.loads(config.METRICS_PATH.read_text())["served"]
+    at = open_page("pages/metrics.py")
+    values = {m.label: m.value for m in at.metric}
+    assert values["Calibration error (ECE)"] == f"{served['calibration_after']['ece']:.3f}"
+    # The floor the app applies is the one the committed evaluation justifies.
+    assert values["Readability floor"] == f"{served['readable_floor']['face_size']} px"
+    assert served["readable_floor"]["face_size"] == READABLE_MIN_FACE_PX
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
+    assert "Reliability diagram (PrivateTest)" in titles
+    assert "Accuracy as faces shrink (PrivateTest)" in titles
 
 
 def test_metrics_page_empty_state(db_url, monkeypatch, tmp_path):

@@ -29,6 +29,7 @@ from db.settings import DATABASE_URL_ENV
 from db.timeutils import utcnow
 from fer_core.labels import EMOTIONS
 from fer_core.recognizer import FaceResult
+from tests.actors import ADMIN
 from tests.photos import encode, group_photo
 from ui.settings import ENV_PREFIX
 
@@ -280,7 +281,7 @@ def test_event_photos_create_session_and_upload(page, server: Server, engine, tm
 
 def test_mood_trends_draws_plotly_charts(page, engine):
     # A second, synthetic session spread over the last hours gives the trend chart a shape.
-    demo = queries.create_event_session(engine, "Lecture week 1 (synthetic data)", tags=["demo"])
+    demo = queries.create_event_session(engine, "Lecture week 1 (synthetic data)", tags=["demo"], actor=ADMIN)
     rng = np.random.default_rng(7)
     now = utcnow()
     for hours_ago in range(6, 0, -1):

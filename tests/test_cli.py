@@ -24,6 +24,7 @@ from db import queries, tokens
 from db.engine import make_engine
 from db.models import observations_table
 from fer_core.config import PROJECT_ROOT
+from tests.actors import ADMIN
 from tests.photos import encode, group_photo
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "campus-fer"
@@ -215,7 +216,7 @@ def invoke(url: str, *args: str, input: str | None = None):
 
 def test_sessions_trends_purge_and_tokens(runner_url, tmp_path):
     engine = make_engine(runner_url)
-    session_id = queries.create_event_session(engine, "Lecture 1")
+    session_id = queries.create_event_session(engine, "Lecture 1", actor=ADMIN)
     probabilities = np.tile([0.05, 0.05, 0.05, 0.6, 0.1, 0.05, 0.1], (7, 1))
     old = np.datetime64("2020-01-01T10:00")
     recent = np.datetime64("2026-11-30T10:00")

@@ -34,6 +34,7 @@ from db.engine import alembic_config, current_revision, make_engine, upgrade_to_
 from db.models import Base
 from fer_core import config
 from fer_core.labels import EMOTIONS
+from tests.actors import ADMIN
 
 POSTGRES_URL_ENV = "CAMPUS_FER_TEST_POSTGRES_URL"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -123,6 +124,7 @@ def save(engine: sa.Engine, session_id: int, taken_at: datetime, labels: list[st
         width=640,
         height=480,
         faces=faces(*labels),
+        actor=ADMIN,
     )
 
 
@@ -190,8 +192,8 @@ S2_LIVE = [(MON + timedelta(hours=9, minutes=15, seconds=30), ["angry", "angry"]
 @pytest.fixture
 def filled(engine: sa.Engine) -> tuple[int, int, list[tuple[int, datetime, str]]]:
     """Two sessions with the hand-made observations; returns their ids and the reference list."""
-    s1 = q.create_event_session(engine, "Lecture", date(2026, 3, 2), ["lecture"])
-    s2 = q.create_event_session(engine, "Open day")
+    s1 = q.create_event_session(engine, "Lecture", date(2026, 3, 2), ["lecture"], actor=ADMIN)
+    s2 = q.create_event_session(engine, "Open day", actor=ADMIN)
     reference = []
     for at, labels in S1_PHOTO:
         save(engine, s1, at, labels)
@@ -227,7 +229,7 @@ def test_default_database_is_created_in_project_data(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv(settings.DATABASE_URL_ENV, raising=False)
     engine = make_engine()
     try:
-        q.create_event_session(engine, "x")
+        q.create_event_session(engine, "x", actor=ADMIN)
     finally:
         engine.dispose()
     assert (tmp_path / "data" / "campus_fer.sqlite3").is_file()
@@ -251,7 +253,7 @@ def test_migrations_create_the_schema_and_rerun_as_no_op(db_url: str) -> None:
         with engine.connect() as connection:  # the models and the migrations describe the same schema
             assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
-        session_id = q.create_event_session(engine, "kept")
+        session_id = q.create_event_session(engine, "kept", actor=ADMIN)
         upgrade_to_head(engine)  # programmatic re-run
         env = {**os.environ, settings.DATABASE_URL_ENV: db_url}
         cli = subprocess.run(
@@ -305,9 +307,9 @@ def test_sqlite_connections_are_configured(tmp_path: Path) -> None:
 
 def test_create_list_get_sessions(engine: sa.Engine) -> None:
     first = q.create_event_session(
-        engine, "  Welcome lecture ", date(2026, 9, 1), ["lecture", " ", "lecture", "A"]
+        engine, "  Welcome lecture ", date(2026, 9, 1), ["lecture", " ", "lecture", "A"], actor=ADMIN
     )
-    second = q.create_event_session(engine, "Open day")
+    second = q.create_event_session(engine, "Open day", actor=ADMIN)
     listed = q.list_event_sessions(engine)
     assert [s.id for s in listed] == [second, first]  # newest first
     info = q.get_event_session(engine, first)
@@ -318,9 +320,9 @@ def test_create_list_get_sessions(engine: sa.Engine) -> None:
 
     for bad in ("", "   "):
         with pytest.raises(ValueError, match="name"):
-            q.create_event_session(engine, bad)
+            q.create_event_session(engine, bad, actor=ADMIN)
     with pytest.raises(ValueError, match="already exists"):
-        q.create_event_session(engine, "Open day")
+        q.create_event_session(engine, "Open day", actor=ADMIN)
     assert len(q.list_event_sessions(engine)) == 2
 
 
@@ -333,13 +335,13 @@ def test_session_counts(engine: sa.Engine, filled) -> None:
 
 def test_delete_session_cascades(engine: sa.Engine, filled) -> None:
     s1, s2, _ = filled
-    q.delete_event_session(engine, s1)
+    q.delete_event_session(engine, s1, actor=ADMIN)
     assert q.get_event_session(engine, s1) is None
     for table in ("photos", "observations", "minute_rollups", "hour_rollups"):
         assert count_rows(engine, table, s1) == 0, table
     assert count_rows(engine, "observations", s2) == 2
     assert set(as_counts(q.session_comparison(engine), "session_id")) == {s2}
-    q.delete_event_session(engine, s1)  # deleting again is harmless
+    q.delete_event_session(engine, s1, actor=ADMIN)  # deleting again is harmless
 
 
 # ---------------------------------------------------------------------------------------------
@@ -347,7 +349,7 @@ def test_delete_session_cascades(engine: sa.Engine, filled) -> None:
 
 
 def test_save_photo_and_read_it_back(engine: sa.Engine) -> None:
-    sid = q.create_event_session(engine, "photos")
+    sid = q.create_event_session(engine, "photos", actor=ADMIN)
     taken = datetime(2026, 3, 2, 11, 0, 5, tzinfo=timezone(timedelta(hours=2)))  # stored as 09:00:05 UTC
     result = q.save_photo(
         engine,
@@ -359,6 +361,7 @@ def test_save_photo_and_read_it_back(engine: sa.Engine) -> None:
         width=4000,
         height=3000,
         faces=[face("happy", (1, 2, 3, 4)), face("sad", (5, 6, 7, 8))],
+        actor=ADMIN,
     )
     assert result.status == "saved" and result.n_faces == 2
     empty = q.save_photo(
@@ -371,6 +374,7 @@ def test_save_photo_and_read_it_back(engine: sa.Engine) -> None:
         width=10,
         height=10,
         faces=[],
+        actor=ADMIN,
     )
     assert (empty.status, empty.n_faces) == ("saved", 0)
 
@@ -395,8 +399,8 @@ def test_save_photo_and_read_it_back(engine: sa.Engine) -> None:
 
 
 def test_duplicate_photo_writes_nothing(engine: sa.Engine) -> None:
-    sid = q.create_event_session(engine, "a")
-    other = q.create_event_session(engine, "b")
+    sid = q.create_event_session(engine, "a", actor=ADMIN)
+    other = q.create_event_session(engine, "b", actor=ADMIN)
     first = save(engine, sid, MON, ["happy", "sad"], hash_="c" * 64)
     counts = (
         count_rows(engine, "photos"),
@@ -415,7 +419,7 @@ def test_duplicate_photo_writes_nothing(engine: sa.Engine) -> None:
 
 
 def test_invalid_input_is_rejected(engine: sa.Engine) -> None:
-    sid = q.create_event_session(engine, "x")
+    sid = q.create_event_session(engine, "x", actor=ADMIN)
     with pytest.raises(ValueError, match="time_source"):
         q.save_photo(
             engine,
@@ -427,6 +431,7 @@ def test_invalid_input_is_rejected(engine: sa.Engine) -> None:
             width=1,
             height=1,
             faces=[],
+            actor=ADMIN,
         )
     with pytest.raises(ValueError, match="does not exist"):
         save(engine, 999_999, MON, ["happy"])
@@ -443,7 +448,7 @@ def test_invalid_input_is_rejected(engine: sa.Engine) -> None:
 
 
 def test_live_observations(engine: sa.Engine) -> None:
-    sid = q.create_event_session(engine, "live")
+    sid = q.create_event_session(engine, "live", actor=ADMIN)
     at = datetime(2026, 3, 2, 10, 0, 0, 250_000, tzinfo=UTC)
     assert q.save_live_observations(engine, sid, at, faces("happy", "fear", "fear")) == 3
     with engine.connect() as connection:
@@ -457,7 +462,7 @@ def test_live_observations(engine: sa.Engine) -> None:
 
 
 def test_constraint_failure_mid_batch_keeps_earlier_photos(engine: sa.Engine) -> None:
-    sid = q.create_event_session(engine, "batch")
+    sid = q.create_event_session(engine, "batch", actor=ADMIN)
     bad = Face((0, 0, 5, 5), (1.5, 0, 0, 0, 0, 0, 0), "angry", 1.5)  # probability > 1: CHECK constraint
     outcomes = []
     for i in range(5):
@@ -473,6 +478,7 @@ def test_constraint_failure_mid_batch_keeps_earlier_photos(engine: sa.Engine) ->
                 width=10,
                 height=10,
                 faces=photo_faces,
+                actor=ADMIN,
             )
             outcomes.append("saved")
         except IntegrityError:
@@ -490,7 +496,7 @@ def test_constraint_failure_mid_batch_keeps_earlier_photos(engine: sa.Engine) ->
 def test_exception_after_photo_row_rolls_the_photo_back(
     engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sid = q.create_event_session(engine, "batch")
+    sid = q.create_event_session(engine, "batch", actor=ADMIN)
     real = q._insert_observations
     calls = {"n": 0}
 
@@ -521,7 +527,7 @@ def test_exception_after_photo_row_rolls_the_photo_back(
 
 
 def test_concurrent_writers(engine: sa.Engine) -> None:
-    sid = q.create_event_session(engine, "busy")
+    sid = q.create_event_session(engine, "busy", actor=ADMIN)
     errors: list[BaseException] = []
 
     def worker(k: int) -> None:
@@ -647,7 +653,7 @@ def test_session_filter_and_date_range(engine: sa.Engine, filled) -> None:
 
 def test_bulk_insert_matches_reference(engine: sa.Engine) -> None:
     """Large batches (COPY on PostgreSQL) and the rollups agree with row-by-row counting."""
-    sessions = [q.create_event_session(engine, f"s{i}") for i in range(3)]
+    sessions = [q.create_event_session(engine, f"s{i}", actor=ADMIN) for i in range(3)]
     rng = np.random.default_rng(3)
     n = 600
     session_ids = rng.choice(sessions, n).tolist()
@@ -734,12 +740,13 @@ def test_purge_observations_older_than(engine: sa.Engine, filled) -> None:
         width=1,
         height=1,
         faces=[],
+        actor=ADMIN,
     )
     now = noon + timedelta(days=30, seconds=30)  # cutoff: MON 12:00:30
     cutoff = now - timedelta(days=30)
     expected_deleted = sum(1 for _, at, _ in reference if at < cutoff)
 
-    assert q.purge_observations_older_than(engine, 30, now=now) == expected_deleted == 8
+    assert q.purge_observations_older_than(engine, 30, now=now, actor=ADMIN) == expected_deleted == 8
     remaining = [r for r in reference if r[1] >= cutoff]
     assert count_rows(engine, "observations") == len(remaining)
     assert count_rows(engine, "photos") == 0  # the 09:15:50 photo lost its faces; the empty old one went too
@@ -749,15 +756,17 @@ def test_purge_observations_older_than(engine: sa.Engine, filled) -> None:
     q.rebuild_rollups(engine)
     assert _rollup_snapshot(engine) == snapshot  # rollups still equal a recount of the observations
 
-    assert q.purge_observations_older_than(engine, 30, now=now) == 0
+    assert q.purge_observations_older_than(engine, 30, now=now, actor=ADMIN) == 0
     with pytest.raises(ValueError):
-        q.purge_observations_older_than(engine, -1)
-    assert q.purge_observations_older_than(engine, 0, now=MON + timedelta(days=100)) == len(remaining)
+        q.purge_observations_older_than(engine, -1, actor=ADMIN)
+    assert q.purge_observations_older_than(engine, 0, now=MON + timedelta(days=100), actor=ADMIN) == len(
+        remaining
+    )
     assert [s.n_faces for s in q.list_event_sessions(engine)] == [0, 0]
 
 
 def test_minute_buckets_over_more_than_two_weeks_are_refused(engine: sa.Engine) -> None:
-    sid = q.create_event_session(engine, "term")
+    sid = q.create_event_session(engine, "term", actor=ADMIN)
     q.save_live_observations(engine, sid, MON, faces("happy"))
     q.save_live_observations(engine, sid, MON + timedelta(days=20), faces("sad"))
     with pytest.raises(q.TooManyBucketsError, match="20 days"):
@@ -774,7 +783,7 @@ def test_minute_buckets_over_more_than_two_weeks_are_refused(engine: sa.Engine) 
 def test_small_faces_are_counted_but_left_out_of_shares(engine: sa.Engine) -> None:
     from fer_core.labels import READABLE_MIN_FACE_PX
 
-    session_id = q.create_event_session(engine, "crowd")
+    session_id = q.create_event_session(engine, "crowd", actor=ADMIN)
     big, tiny = (0, 0, READABLE_MIN_FACE_PX, READABLE_MIN_FACE_PX + 5), (0, 0, READABLE_MIN_FACE_PX - 1, 30)
     q.save_photo(
         engine,
@@ -792,6 +801,7 @@ def test_small_faces_are_counted_but_left_out_of_shares(engine: sa.Engine) -> No
             face("sad", tiny),
             face("sad", tiny),
         ],
+        actor=ADMIN,
     )
     info = q.get_event_session(engine, session_id)
     assert (info.n_faces, info.n_small_faces) == (5, 3)

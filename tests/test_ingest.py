@@ -23,6 +23,7 @@ from campus_fer.ingest import (
 from db import queries
 from db.engine import make_engine
 from fer_core.recognizer import Recognizer
+from tests.actors import ADMIN
 from tests.bad_files import png_bomb
 from tests.photos import encode, group_photo
 
@@ -43,7 +44,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def session_id(engine: Engine) -> int:
-    return queries.create_event_session(engine, "Open day")
+    return queries.create_event_session(engine, "Open day", actor=ADMIN)
 
 
 def photo(n_faces: int, seed: int, fmt: str = "JPEG", name: str | None = None) -> PhotoFile:
@@ -59,7 +60,9 @@ def stored(engine: Engine, session_id: int) -> dict[str, int]:
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "HEIF"])
 def test_each_format_is_analysed_and_saved(engine, recognizer, session_id, fmt):
     upload = photo(3, seed=1, fmt=fmt)
-    outcome = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT, keep_annotated=True)
+    outcome = process_file(
+        engine, recognizer, session_id, upload, max_bytes=LIMIT, keep_annotated=True, actor=ADMIN
+    )
     assert outcome.status == "saved", outcome.message
     assert outcome.n_faces == 3
     assert outcome.time_source == "upload"
@@ -79,7 +82,7 @@ def test_exif_capture_time_is_used(engine, recognizer, session_id):
     exif = Image.Exif()
     exif[0x0132] = "2025:05:03 10:15:00"  # DateTime
     upload = PhotoFile("exif.jpg", encode(rgb, "JPEG", exif=exif.tobytes()))
-    outcome = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT)
+    outcome = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT, actor=ADMIN)
     assert outcome.status == "saved"
     [row] = queries.photo_results(engine, session_id)
     assert row["time_source"] == "exif"
@@ -95,7 +98,9 @@ def test_exif_capture_time_is_used(engine, recognizer, session_id):
     ],
 )
 def test_bad_files_are_refused_and_not_stored(engine, recognizer, session_id, name, data, expected):
-    outcome = process_file(engine, recognizer, session_id, PhotoFile(name, data), max_bytes=LIMIT)
+    outcome = process_file(
+        engine, recognizer, session_id, PhotoFile(name, data), max_bytes=LIMIT, actor=ADMIN
+    )
     assert outcome.status == "refused"
     assert expected in outcome.message
     assert stored(engine, session_id) == {}
@@ -104,7 +109,12 @@ def test_bad_files_are_refused_and_not_stored(engine, recognizer, session_id, na
 def test_truncated_jpeg_is_refused(engine, recognizer, session_id):
     data = photo(3, seed=3).data
     outcome = process_file(
-        engine, recognizer, session_id, PhotoFile("cut.jpg", data[: len(data) // 2]), max_bytes=LIMIT
+        engine,
+        recognizer,
+        session_id,
+        PhotoFile("cut.jpg", data[: len(data) // 2]),
+        max_bytes=LIMIT,
+        actor=ADMIN,
     )
     assert outcome.status == "refused"
     assert "truncated or corrupt" in outcome.message
@@ -113,7 +123,9 @@ def test_truncated_jpeg_is_refused(engine, recognizer, session_id):
 
 def test_file_over_the_size_limit_is_refused(engine, recognizer, session_id):
     upload = photo(2, seed=4, fmt="PNG")
-    outcome = process_file(engine, recognizer, session_id, upload, max_bytes=len(upload.data) - 1)
+    outcome = process_file(
+        engine, recognizer, session_id, upload, max_bytes=len(upload.data) - 1, actor=ADMIN
+    )
     assert outcome.status == "refused"
     assert "above the" in outcome.message and "limit" in outcome.message
     assert stored(engine, session_id) == {}
@@ -122,25 +134,25 @@ def test_file_over_the_size_limit_is_refused(engine, recognizer, session_id):
 def test_photo_without_a_face_is_recorded_with_zero_faces(engine, recognizer, session_id):
     gradient = np.tile(np.linspace(0, 255, 640, dtype=np.uint8), (480, 1))
     upload = PhotoFile("empty_hall.png", encode(np.dstack([gradient] * 3), "PNG"))
-    outcome = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT)
+    outcome = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT, actor=ADMIN)
     assert outcome.status == "no_face"
     assert "No face found" in outcome.message
     assert stored(engine, session_id) == {"empty_hall.png": 0}
-    again = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT)
+    again = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT, actor=ADMIN)
     assert again.status == "duplicate"
 
 
 def test_duplicate_is_reported_and_counted_once(engine, recognizer, session_id):
     upload = photo(3, seed=5)
-    first = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT)
+    first = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT, actor=ADMIN)
     renamed = PhotoFile("copy_of_group.jpg", upload.data)
-    second = process_file(engine, recognizer, session_id, renamed, max_bytes=LIMIT)
+    second = process_file(engine, recognizer, session_id, renamed, max_bytes=LIMIT, actor=ADMIN)
     assert (first.status, second.status) == ("saved", "duplicate")
     assert "Already in this session" in second.message
     assert second.photo_id == first.photo_id
     assert stored(engine, session_id) == {upload.name: 3}
-    other = queries.create_event_session(engine, "Another event")
-    assert process_file(engine, recognizer, other, upload, max_bytes=LIMIT).status == "saved"
+    other = queries.create_event_session(engine, "Another event", actor=ADMIN)
+    assert process_file(engine, recognizer, other, upload, max_bytes=LIMIT, actor=ADMIN).status == "saved"
 
 
 def test_database_error_mid_batch_keeps_earlier_photos(engine, recognizer, session_id, monkeypatch):
@@ -163,6 +175,7 @@ def test_database_error_mid_batch_keeps_earlier_photos(engine, recognizer, sessi
         uploads,
         max_bytes=LIMIT,
         on_progress=lambda i, o: progress.append(o.status),
+        actor=ADMIN,
     )
     assert [o.status for o in outcomes] == ["saved", "saved", "db_error", "saved", "saved"]
     assert progress == [o.status for o in outcomes]
@@ -171,7 +184,7 @@ def test_database_error_mid_batch_keeps_earlier_photos(engine, recognizer, sessi
     assert set(stored(engine, session_id)) == {uploads[i].name for i in (0, 1, 3, 4)}
     # The failed file can simply be uploaded again.
     monkeypatch.setattr(queries, "save_photo", real_save)
-    retry = process_batch(engine, recognizer, session_id, uploads, max_bytes=LIMIT)
+    retry = process_batch(engine, recognizer, session_id, uploads, max_bytes=LIMIT, actor=ADMIN)
     assert [o.status for o in retry] == ["duplicate", "duplicate", "saved", "duplicate", "duplicate"]
     assert len(stored(engine, session_id)) == 5
 
@@ -182,7 +195,12 @@ def test_database_down_stops_the_batch_with_a_message(engine, recognizer, sessio
 
     monkeypatch.setattr(queries, "save_photo", broken_save)
     outcomes = process_batch(
-        engine, recognizer, session_id, [photo(2, seed=20 + i) for i in range(5)], max_bytes=LIMIT
+        engine,
+        recognizer,
+        session_id,
+        [photo(2, seed=20 + i) for i in range(5)],
+        max_bytes=LIMIT,
+        actor=ADMIN,
     )
     assert [o.status for o in outcomes] == ["db_error"] * 3 + ["skipped"] * 2
     assert "upload this one again" in outcomes[4].message
@@ -190,8 +208,10 @@ def test_database_down_stops_the_batch_with_a_message(engine, recognizer, sessio
 
 
 def test_deleted_session_is_reported_not_raised(engine, recognizer, session_id):
-    queries.delete_event_session(engine, session_id)
-    [outcome] = process_batch(engine, recognizer, session_id, [photo(2, seed=30)], max_bytes=LIMIT)
+    queries.delete_event_session(engine, session_id, actor=ADMIN)
+    [outcome] = process_batch(
+        engine, recognizer, session_id, [photo(2, seed=30)], max_bytes=LIMIT, actor=ADMIN
+    )
     assert outcome.status == "error"
     assert "does not exist" in outcome.message
 
@@ -204,7 +224,9 @@ def test_mixed_batch_summary(engine, recognizer, session_id):
         PhotoFile("again.jpg", good.data),
         photo(2, seed=41),
     ]
-    summary = BatchSummary(process_batch(engine, recognizer, session_id, uploads, max_bytes=LIMIT))
+    summary = BatchSummary(
+        process_batch(engine, recognizer, session_id, uploads, max_bytes=LIMIT, actor=ADMIN)
+    )
     assert summary.count("saved") == 2
     assert summary.count("refused") == 1
     assert summary.count("duplicate") == 1
@@ -219,7 +241,7 @@ def test_heic_gets_exif_time_and_orientation(engine, recognizer, session_id):
     exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display
     exif[0x0132] = "2025:10:04 14:30:00"
     upload = PhotoFile("IMG_0001.HEIC", encode(rgb, "HEIF", exif=exif.tobytes()))
-    outcome = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT)
+    outcome = process_file(engine, recognizer, session_id, upload, max_bytes=LIMIT, actor=ADMIN)
     assert outcome.status == "saved", outcome.message
     [row] = queries.photo_results(engine, session_id)
     assert (row["width"], row["height"]) == (720, 1280)  # upright: portrait

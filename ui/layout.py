@@ -24,12 +24,15 @@ def show_notice() -> None:
 
 
 def session_label(info: SessionInfo, counts: bool = False) -> str:
-    """'Open day 2025 (2025-05-03)', with counts: '... · 12 photos · 87 faces'.
+    """'Open day 2025 (2025-05-03) · ana@campus.edu', with counts: '... · 12 photos · 87 faces'.
 
-    Pickers that stay on screen while photos are added leave the counts out (they would go stale).
+    The owner (who created it) is shown when known. Pickers that stay on screen while photos are
+    added leave the counts out (they would go stale).
     """
     when = f" ({info.event_date.isoformat()})" if info.event_date else ""
-    return f"{info.name}{when}" + (f" · {info.n_photos} photos · {info.n_faces} faces" if counts else "")
+    owner = f" · {info.owner}" if info.owner else ""
+    sizes = f" · {info.n_photos} photos · {info.n_faces} faces" if counts else ""
+    return f"{info.name}{when}{owner}{sizes}"
 
 
 def pick_session(sessions: Sequence[SessionInfo], label: str, key: str) -> SessionInfo | None:

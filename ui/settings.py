@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from campus_fer.roles import Role, RoleRules, parse_addresses, parse_domain_roles
 from fer_core.config import DEFAULT_SERVED_MODEL, SERVED_MODELS
 
 #: Environment variables (CAMPUS_FER_DATABASE_URL is defined by db.settings and read there too).
@@ -24,6 +25,12 @@ DEFAULT_NOTICE = (
     "It stores only times, face boxes and expression probabilities: no face images, no names, "
     "no identities. Results are shown in aggregate only. Tell attendees before photos or the "
     "webcam are used, and respect anyone who does not want to take part."
+)
+#: Shown on the Wellbeing signals page; operators put their campus's own support contacts here.
+DEFAULT_SUPPORT_TEXT = (
+    "If you are worried about a student or a group, talk to your campus student-support or counselling "
+    "service; in an emergency call your local emergency number. (Operators: set CAMPUS_FER_SUPPORT_TEXT "
+    "to your campus's contacts.)"
 )
 
 
@@ -39,6 +46,13 @@ class AppSettings:
     ice_servers: tuple[dict[str, Any], ...] = ()
     live_record_interval_s: float = 10.0
     model: str = DEFAULT_SERVED_MODEL
+    max_video_upload_mb: float = 200.0  # Streamlit's server.maxUploadSize (.streamlit/config.toml) caps it
+    support_text: str = DEFAULT_SUPPORT_TEXT
+    # Roles of signed-in users (campus_fer.roles): listed addresses, and domain -> role rules.
+    admins: frozenset[str] = frozenset()
+    organizers: frozenset[str] = frozenset()
+    viewers: frozenset[str] = frozenset()
+    role_domains: dict[str, Role] = field(default_factory=dict)
     problems: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -49,6 +63,10 @@ class AppSettings:
     def rtc_configuration(self) -> dict[str, Any]:
         """WebRTC configuration; an explicit empty list stops streamlit-webrtc from fetching servers."""
         return {"iceServers": [dict(server) for server in self.ice_servers]}
+
+    @property
+    def role_rules(self) -> RoleRules:
+        return RoleRules(self.admins, self.organizers, self.viewers, self.role_domains)
 
 
 def _secrets() -> Mapping[str, Any]:
@@ -105,6 +123,12 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "ice_servers": parse_ice_servers,
     "live_record_interval_s": _positive_number(float),
     "model": parse_model,
+    "max_video_upload_mb": _positive_number(float),
+    "support_text": lambda v: str(v).strip() or DEFAULT_SUPPORT_TEXT,
+    "admins": parse_addresses,
+    "organizers": parse_addresses,
+    "viewers": parse_addresses,
+    "role_domains": parse_domain_roles,
 }
 
 
