@@ -11,10 +11,13 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from fer_core.labels import EMOTION_COLORS
+from fer_core.labels import EMOTION_COLORS, READABLE_MIN_FACE_PX, UNCERTAIN_BELOW
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _FALLBACK_COLOR = (255, 255, 255)
+#: Faces that are not read: too small (dashed-looking thin grey box) or uncertain (grey caption).
+_NOT_READ_COLOR = (160, 160, 160)
+TOO_SMALL_TEXT = "too small"
 
 
 class AnnotatedFace(Protocol):
@@ -39,8 +42,9 @@ def hex_to_rgb(color: str) -> tuple[int, int, int]:
 
 
 def caption(label: str, confidence: float) -> str:
-    """The text drawn above a face, e.g. 'happy 87%'."""
-    return f"{label} {round(100 * confidence):d}%"
+    """'happy 87%' above a face, or 'uncertain (happy 31%)' under the confidence floor."""
+    text = f"{label} {round(100 * confidence):d}%"
+    return text if confidence >= UNCERTAIN_BELOW else f"uncertain ({text})"
 
 
 def _text_color(background: tuple[int, int, int]) -> tuple[int, int, int]:
@@ -93,7 +97,16 @@ def annotate(image: np.ndarray, faces: Sequence[AnnotatedFace]) -> np.ndarray:
     font_scale, thickness = _scale(out)
     for face in faces:
         x, y, w, h = (int(v) for v in face.box)
-        color = hex_to_rgb(EMOTION_COLORS[face.label]) if face.label in EMOTION_COLORS else _FALLBACK_COLOR
+        if min(w, h) < READABLE_MIN_FACE_PX:  # counted, not read: a thin grey box with a short note
+            cv2.rectangle(out, (x, y), (x + w, y + h), _NOT_READ_COLOR, max(1, thickness // 2))
+            draw_label(out, TOO_SMALL_TEXT, (x, y), _NOT_READ_COLOR, font_scale * 0.7, max(1, thickness - 1))
+            continue
+        if face.confidence < UNCERTAIN_BELOW:
+            color = _NOT_READ_COLOR
+        elif face.label in EMOTION_COLORS:
+            color = hex_to_rgb(EMOTION_COLORS[face.label])
+        else:
+            color = _FALLBACK_COLOR
         cv2.rectangle(out, (x, y), (x + w, y + h), color, thickness)
         draw_label(out, caption(face.label, face.confidence), (x, y), color, font_scale, thickness)
     return out

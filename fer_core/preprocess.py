@@ -55,6 +55,16 @@ def face_to_uint8(image: np.ndarray, box: Box | None = None, margin: float = FAC
     return cv2.resize(gray, (INPUT_SIZE, INPUT_SIZE), interpolation=interpolation)
 
 
+def as_small_face(face: np.ndarray, side: int) -> np.ndarray:
+    """What a 48x48 face becomes when it was only `side` px in the photo: the camera's and the
+    detector's downscale (area average), then face_to_uint8's upscale back to 48 (bilinear).
+    Training augments with it and benchmarks.resolution measures with it, so both match serving."""
+    if side >= INPUT_SIZE:
+        return face
+    small = cv2.resize(face, (side, side), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_LINEAR)
+
+
 def to_model_input(faces: np.ndarray) -> np.ndarray:
     """uint8 faces (N,48,48) -> float32 (N,48,48,1) in [0, 1], the CNN's input."""
     faces = np.asarray(faces)

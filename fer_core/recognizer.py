@@ -11,7 +11,7 @@ import numpy as np
 from fer_core.config import ONNX_MODEL_PATH
 from fer_core.detect import Box, FaceDetector, YuNetDetector
 from fer_core.images import ImageError, ImageSource, load_image
-from fer_core.labels import EMOTIONS, INPUT_SIZE, NUM_CLASSES
+from fer_core.labels import EMOTIONS, INPUT_SIZE, NUM_CLASSES, READABLE_MIN_FACE_PX, UNCERTAIN_BELOW
 from fer_core.preprocess import face_to_uint8, to_gray, to_model_input
 
 #: Longest side a photo is decoded to before detection; larger photos only cost time.
@@ -38,11 +38,29 @@ class FaceResult:
     def confidence(self) -> float:
         return float(np.max(self.probabilities))
 
+    @property
+    def face_size(self) -> int:
+        """Short side of the box in pixels: how much of the face the model could see."""
+        return int(min(self.box[2], self.box[3]))
+
+    @property
+    def readable(self) -> bool:
+        """False for faces below the readability floor: detected, but left out of expression shares."""
+        return self.face_size >= READABLE_MIN_FACE_PX
+
+    @property
+    def uncertain(self) -> bool:
+        """True when no expression stands out (display only; the probabilities are kept whole)."""
+        return self.confidence < UNCERTAIN_BELOW
+
     def as_dict(self) -> dict:
         return {
             "box": list(self.box),
             "label": self.label,
             "confidence": self.confidence,
+            "face_size": self.face_size,
+            "readable": self.readable,
+            "uncertain": self.uncertain,
             "detection_score": self.detection_score,
             "probabilities": dict(zip(EMOTIONS, map(float, self.probabilities))),
         }

@@ -11,8 +11,12 @@ import av
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from db.queries import list_event_sessions, save_live_observations
+from campus_fer.ingest import record_live_sample
+from campus_fer.roles import allowed
+from db.queries import list_event_sessions
 from fer_core.recognizer import FaceResult
+from fer_core.tracking import FaceTracker
+from ui.auth import page_actor
 from ui.layout import pick_session, require_entrypoint
 from ui.live_analyzer import LiveAnalyzer, LiveUpdate
 from ui.resources import database_errors, engine_or_stop, recognizer_or_stop
@@ -22,6 +26,7 @@ from ui.tables import live_faces_table
 require_entrypoint()
 
 ANALYZER_KEY = "live_analyzer"
+TRACKER_KEY = "live_tracker"
 LOGGER = logging.getLogger(__name__)
 
 settings = load_settings()
@@ -35,25 +40,35 @@ st.caption(
 )
 
 
+actor = page_actor(settings)  # the ingest core checks it again before each recorded sample
+can_record = allowed(actor, "upload")
+
+
 def save(session_id: int, observed_at: datetime, faces: Sequence[FaceResult]) -> int:
-    return save_live_observations(engine, session_id, observed_at, faces)
+    return record_live_sample(engine, session_id, observed_at, faces, actor=actor)
 
 
+# One tracker per browser session and recognizer: it detects every few frames and follows faces between.
+if getattr(st.session_state.get(TRACKER_KEY), "recognizer", None) is not recognizer:
+    st.session_state[TRACKER_KEY] = FaceTracker(recognizer)
+tracker: FaceTracker = st.session_state[TRACKER_KEY]
 if ANALYZER_KEY not in st.session_state:
-    st.session_state[ANALYZER_KEY] = LiveAnalyzer(recognizer.analyze)
+    st.session_state[ANALYZER_KEY] = LiveAnalyzer(tracker.analyze)
 analyzer: LiveAnalyzer = st.session_state[ANALYZER_KEY]
-analyzer.configure(recognizer.analyze, save, settings.live_record_interval_s)
+analyzer.configure(tracker.analyze, save, settings.live_record_interval_s)
 
 with database_errors("load the event sessions"):
     sessions = list_event_sessions(engine)
 record = st.toggle(
     "Record into a session",
-    disabled=not sessions,
+    disabled=not sessions or not can_record,
     help=f"Writes one sample at most every {settings.live_record_interval_s:g} s: the faces of the latest "
     "analysed frame, so each person counts once per interval rather than once per frame.",
 )
 
-if not sessions:
+if not can_record:
+    st.caption(f"Signed in as a viewer ({actor.email}): you can watch the live view; organisers record.")
+elif not sessions:
     st.caption("To record, first create a session on the Event photos page.")
 session = pick_session(sessions, "Session to record into", key="live_session_picker") if record else None
 analyzer.set_recording(session.id if session else None)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from fer_core import config
-from ui.charts import class_distribution, confusion_heatmap, per_class_bars, training_curves
+from ui.charts import (
+    class_distribution,
+    confusion_heatmap,
+    per_class_bars,
+    reliability_diagram,
+    resolution_chart,
+    training_curves,
+)
 from ui.layout import require_entrypoint
 from ui.model_report import card_section, load_history, load_model_card, load_report
 from ui.settings import load_settings
@@ -97,6 +104,41 @@ with left:
     st.plotly_chart(per_class_bars(report.per_class), width="stretch", key="per_class")
 with right:
     st.plotly_chart(class_distribution(report.class_distribution), width="stretch", key="distribution")
+
+served = report.served
+if served is not None:
+    st.subheader("Calibration and small faces")
+    floor = served["readable_floor"]
+    before, after = served["calibration_before"]["ece"], served["calibration_after"]["ece"]
+    cols = st.columns(3)
+    cols[0].metric(
+        "Calibration error (ECE)",
+        f"{after:.3f}",
+        delta=f"{after - before:+.3f}",
+        delta_color="inverse",
+        help=f"Expected calibration error over 15 confidence bins on PrivateTest; {before:.3f} before the "
+        f"temperature T = {served['temperature']:.2f} fitted on PublicTest.",
+    )
+    cols[1].metric(
+        "Readability floor",
+        f"{floor['face_size']} px",
+        help=f"Faces whose box is narrower than this (a crop under {floor['crop_side']} px) are read at "
+        f"under {floor['min_accuracy']:.0%} accuracy: counted as 'too small to read', left out of shares.",
+    )
+    cols[2].metric("Served model", served["model"])
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.plotly_chart(reliability_diagram(served), width="stretch", key="reliability")
+        st.caption(
+            "A calibrated model that says 70% is right 70% of the time, so summed probabilities give honest "
+            "shares. Temperature scaling changes no prediction, only how sure they are."
+        )
+    with right:
+        st.plotly_chart(resolution_chart(served), width="stretch", key="resolution")
+        st.caption(
+            "FER2013 test faces shrunk to each size and scaled back, as a small face in a crowd reaches the "
+            "model. Below the floor, errors drift towards 'sad'."
+        )
 
 st.subheader("Training")
 history = load_history()

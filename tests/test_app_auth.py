@@ -167,3 +167,19 @@ def test_unverified_email_gets_no_role(engine):
     at.user = {"is_logged_in": True, "email": ADMIN_EMAIL, "email_verified": False}
     at.run()
     assert "has no role" in texts(at.warning)
+
+
+def test_viewer_watches_live_but_cannot_record(engine, monkeypatch):
+    import streamlit_webrtc.component
+
+    monkeypatch.setattr(streamlit_webrtc.component, "get_this_session_info", lambda: None)
+    queries.create_event_session(engine, "Open day", actor=ORGANIZER)
+    at = app(VIEWER_EMAIL).run()
+    at.switch_page("pages/live.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Live webcam"
+    assert at.toggle[0].disabled  # "Record into a session" is for organisers
+    assert "organisers record" in texts(at.caption)
+    at = app(ORGANIZER.email).run()
+    at.switch_page("pages/live.py").run()
+    assert not at.toggle[0].disabled

@@ -81,6 +81,21 @@ def test_annotate_draws_on_a_copy_in_the_expression_colour():
     assert caption("happy", 0.873) == "happy 87%"
 
 
+def test_too_small_and_uncertain_faces_are_drawn_grey_and_say_so():
+    from fer_core.annotate import TOO_SMALL_TEXT
+    from fer_core.labels import READABLE_MIN_FACE_PX, UNCERTAIN_BELOW
+
+    image = np.full((200, 300, 3), 255, dtype=np.uint8)
+    tiny = READABLE_MIN_FACE_PX - 1
+    grey = (160, 160, 160)
+    out = annotate(image, [face("sad", 0.9, (20, 100, tiny, tiny)), face("happy", 0.3, (150, 60, 80, 80))])
+    assert tuple(out[100 + tiny // 2, 20]) == grey  # too small: grey, not the "sad" colour
+    assert tuple(out[100, 150]) == grey  # uncertain: grey box
+    assert caption("happy", UNCERTAIN_BELOW - 0.01).startswith("uncertain (happy")
+    assert caption("happy", UNCERTAIN_BELOW) == f"happy {round(100 * UNCERTAIN_BELOW)}%"
+    assert TOO_SMALL_TEXT == "too small"
+
+
 def test_annotate_handles_faces_at_the_edges_and_no_faces():
     image = np.zeros((120, 160, 3), dtype=np.uint8)
     assert (annotate(image, []) == image).all()

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from fer_core.labels import INPUT_SIZE
+from fer_core.preprocess import as_small_face
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,10 @@ class AugmentConfig:
     contrast: tuple[float, float] = (0.8, 1.2)
     erase_probability: float = 0.25
     erase_area: tuple[float, float] = (0.02, 0.1)
+    # Small faces of a crowded hall: with this probability the face is shrunk to a side drawn
+    # uniformly from small_side px and scaled back up, exactly as serving upscales small crops.
+    small_probability: float = 0.0
+    small_side: tuple[int, int] = (10, 47)
 
 
 def augment_batch(faces: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
@@ -51,5 +56,8 @@ def augment_batch(faces: np.ndarray, rng: np.random.Generator, cfg: AugmentConfi
             w = int(min(INPUT_SIZE, np.sqrt(area / side_ratio)))
             y, x = rng.integers(0, INPUT_SIZE - h + 1), rng.integers(0, INPUT_SIZE - w + 1)
             warped[y : y + h, x : x + w] = rng.uniform(0, 255)
-        out[i] = np.clip(warped, 0, 255).astype(np.uint8)
+        face = np.clip(warped, 0, 255).astype(np.uint8)
+        if rng.random() < cfg.small_probability:
+            face = as_small_face(face, int(rng.integers(cfg.small_side[0], cfg.small_side[1] + 1)))
+        out[i] = face
     return out

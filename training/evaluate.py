@@ -23,12 +23,16 @@ from fer_core.config import (
     MODELS_DIR,
     ONNX_MODEL_PATH,
     SERVABLE_EXPORTS,
+    served_model_path,
 )
 from fer_core.data import load_fer2013
 from fer_core.labels import EMOTIONS, NUM_CLASSES
 from fer_core.preprocess import face_to_uint8
 from fer_core.recognizer import Recognizer
+from training.calibrate import built_in_temperature, uncalibrated
+from training.calibration import reliability
 from training.model_card import write_model_card
+from training.resolution import readable_floor, resolution_curve
 
 SPLITS: tuple[str, ...] = ("PrivateTest", "PublicTest")
 
@@ -119,6 +123,63 @@ def plot_curves(history: list[dict[str, float]], path: Path) -> None:
     plt.close(fig)
 
 
+def served_figures(path: Path, data) -> dict:
+    """What the app serves, on PrivateTest: calibration before/after its built-in temperature,
+    and the resolution curve with the readability floor it justifies."""
+    test = data.subset("PrivateTest")
+    recognizer = Recognizer(path)
+    probabilities = recognizer.predict_faces(test.images)
+    temperature = built_in_temperature(path)
+    curve = resolution_curve(recognizer.predict_faces, test.images, test.labels)
+    return {
+        "model": path.name,
+        "temperature": temperature,
+        "calibration_before": reliability(uncalibrated(probabilities, temperature), test.labels),
+        "calibration_after": reliability(probabilities, test.labels),
+        "resolution": curve,
+        "readable_floor": readable_floor(curve),
+    }
+
+
+def plot_served(served: dict, path: Path) -> None:
+    """Reliability diagram (before/after temperature) and the resolution curve, side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    left.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+    for key, name in (("calibration_before", "before"), ("calibration_after", "after")):
+        bins = served[key]
+        used = [i for i, n in enumerate(bins["count"]) if n]
+        left.plot(
+            [bins["confidence"][i] for i in used],
+            [bins["accuracy"][i] for i in used],
+            marker="o",
+            label=f"{name} temperature scaling (ECE {bins['ece']:.3f})",
+        )
+    left.set(xlabel="confidence (top probability)", ylabel="accuracy", title="Reliability, PrivateTest")
+    left.legend()
+    left.grid(alpha=0.3)
+    sides = [row["side"] for row in served["resolution"]]
+    right.plot(sides, [row["accuracy"] for row in served["resolution"]], marker="o", label="accuracy")
+    right.plot(
+        sides, [row["predicted_sad_share"] for row in served["resolution"]], marker="s", label="predicted sad"
+    )
+    right.axhline(served["resolution"][0]["true_sad_share"], color="grey", linestyle=":", label="true sad")
+    right.axvline(
+        served["readable_floor"]["crop_side"], color="red", linestyle="--", label="readability floor"
+    )
+    right.set(xlabel="face crop side (px)", title="Accuracy as faces shrink, PrivateTest")
+    right.invert_xaxis()
+    right.legend()
+    right.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def served_variants(main_model: Path) -> dict[str, Path]:
     """Every other committed model the app can serve, labelled "<served name>, <precision>"."""
     return {
@@ -163,6 +224,16 @@ def evaluate(
     results["class_distribution"] = dict(
         zip(EMOTIONS, np.bincount(train_labels, minlength=NUM_CLASSES).tolist())
     )
+    served = served_model_path()
+    if served.exists():
+        results["served"] = served_figures(served, data)
+        print(
+            f"served {served.name}: T {results['served']['temperature']:.3f}, PrivateTest ECE "
+            f"{results['served']['calibration_before']['ece']:.4f} -> "
+            f"{results['served']['calibration_after']['ece']:.4f}; readability floor "
+            f"{results['served']['readable_floor']}",
+            flush=True,
+        )
     history = read_history(history_path)
     results["training"] = training_summary(history)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -170,6 +241,8 @@ def evaluate(
     plot_confusion(results["splits"]["PrivateTest"], out_dir / "confusion_matrix.png")
     if history:
         plot_curves(history, out_dir / "curves.png")
+    if "served" in results:
+        plot_served(results["served"], out_dir / "calibration_resolution.png")
     write_model_card(results, out_dir / "MODEL_CARD.md")
     return results
 

@@ -16,7 +16,7 @@ import argparse
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -57,6 +57,8 @@ class TrainConfig:
     # its probabilities are blended with the true label by this weight.
     teacher: str = ""
     distill_weight: float = 0.7
+    # Fine-tuning: start from a trained .keras model of the same architecture (a fresh cosine cycle).
+    init_weights: str = ""
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
@@ -171,6 +173,8 @@ def train(cfg: TrainConfig, run_dir: Path) -> keras.Model:
     )
 
     model = compile_model(cfg, len(batches))
+    if cfg.init_weights:
+        model.load_weights(cfg.init_weights)
     callbacks = [
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
         EpochStats(),
@@ -192,7 +196,7 @@ def parse_args() -> tuple[TrainConfig, Path]:
     parser.add_argument("--run-dir", type=Path, required=True)
     parser.add_argument("--data", default=defaults.data_path, help="fer2013.csv(.gz) or image-folder root")
     parser.add_argument("--val", choices=("split", "publictest"), default=defaults.val)
-    ints = ("epochs", "batch_size", "patience", "seed", "limit")
+    ints = ("epochs", "batch_size", "patience", "seed", "limit", "warmup_epochs")
     floats = ("peak_lr", "weight_decay", "label_smoothing", "class_weight_power", "distill_weight")
     for names, kind in ((ints, int), (floats, float)):
         for name in names:
@@ -201,6 +205,13 @@ def parse_args() -> tuple[TrainConfig, Path]:
     parser.add_argument("--widths", type=int, nargs="+", default=list(defaults.widths))
     parser.add_argument("--convs", type=int, nargs="+", default=list(defaults.convs_per_block))
     parser.add_argument("--teacher", default="", help="ONNX model whose predictions the student learns")
+    parser.add_argument("--init-weights", default="", help="fine-tune from this .keras model (same widths)")
+    parser.add_argument(
+        "--small-probability",
+        type=float,
+        default=defaults.augment.small_probability,
+        help="share of training faces shrunk to 10-47 px and scaled back (small faces in crowds)",
+    )
     args = parser.parse_args()
     if len(args.widths) != len(args.convs):
         parser.error("--widths and --convs need one number per block each")
@@ -211,6 +222,8 @@ def parse_args() -> tuple[TrainConfig, Path]:
         widths=tuple(args.widths),
         convs_per_block=tuple(args.convs),
         teacher=args.teacher,
+        init_weights=args.init_weights,
+        augment=replace(defaults.augment, small_probability=args.small_probability),
         **{name: getattr(args, name) for name in (*ints, *floats)},
     )
     return cfg, args.run_dir

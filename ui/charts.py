@@ -175,3 +175,75 @@ def class_distribution(counts: Mapping[str, int]) -> go.Figure:
     )
     fig.update_layout(showlegend=False)
     return _tidy(fig, 320)
+
+
+def reliability_diagram(served: dict) -> go.Figure:
+    """Accuracy against confidence per bin, before and after temperature scaling (ECE in the legend)."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name="perfect calibration",
+            line={"dash": "dot", "color": "grey"},
+        )
+    )
+    for key, name in (("calibration_before", "before"), ("calibration_after", "after")):
+        bins = served[key]
+        used = [i for i, n in enumerate(bins["count"]) if n]
+        fig.add_trace(
+            go.Scatter(
+                x=[bins["confidence"][i] for i in used],
+                y=[bins["accuracy"][i] for i in used],
+                mode="lines+markers",
+                name=f"{name} temperature scaling (ECE {bins['ece']:.3f})",
+                customdata=[bins["count"][i] for i in used],
+                hovertemplate="confidence %{x:.2f}<br>accuracy %{y:.2f}<br>"
+                "%{customdata} faces<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title="Reliability diagram (PrivateTest)",
+        xaxis={"title": "confidence (top probability)", "range": [0, 1]},
+        yaxis={"title": "accuracy", "range": [0, 1]},
+        legend={"orientation": "h", "y": -0.25},
+        margin={"t": 50},
+    )
+    return fig
+
+
+def resolution_chart(served: dict) -> go.Figure:
+    """Accuracy and predicted-sad share as faces shrink, with the readability floor marked."""
+    curve = served["resolution"]
+    sides = [row["side"] for row in curve]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(x=sides, y=[r["accuracy"] for r in curve], mode="lines+markers", name="accuracy")
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=sides,
+            y=[r["predicted_sad_share"] for r in curve],
+            mode="lines+markers",
+            name="share predicted sad",
+            line={"color": EMOTION_COLORS["sad"]},
+        )
+    )
+    fig.add_hline(
+        y=curve[0]["true_sad_share"], line_dash="dot", line_color="grey", annotation_text="true sad share"
+    )
+    fig.add_vline(
+        x=served["readable_floor"]["crop_side"],
+        line_dash="dash",
+        line_color="red",
+        annotation_text="readability floor",
+    )
+    fig.update_layout(
+        title="Accuracy as faces shrink (PrivateTest)",
+        xaxis={"title": "face crop side (px)", "autorange": "reversed"},
+        yaxis={"title": "share", "tickformat": ".0%", "range": [0, 1]},
+        legend={"orientation": "h", "y": -0.25},
+        margin={"t": 50},
+    )
+    return fig

@@ -44,6 +44,7 @@ class ModelReport:
     class_distribution: dict[str, int]
     training: dict[str, Any]
     variants: pd.DataFrame  # model, file, accuracy, macro_f1: the other servable exports
+    served: dict[str, Any] | None = None  # calibration and resolution curve of the served model
 
 
 def _variants(metrics: dict[str, Any]) -> pd.DataFrame:
@@ -57,6 +58,15 @@ def _variants(metrics: dict[str, Any]) -> pd.DataFrame:
         for label, v in (metrics.get("variants") or {}).items()
     ]
     return pd.DataFrame(rows, columns=["model", "file", "accuracy", "macro_f1"])
+
+
+def _served(metrics: dict[str, Any]) -> dict[str, Any] | None:
+    """The served model's calibration and resolution figures, or None when absent or malformed."""
+    served = metrics.get("served")
+    keys = ("temperature", "calibration_before", "calibration_after", "resolution", "readable_floor")
+    if not isinstance(served, dict) or not all(k in served for k in keys):
+        return None
+    return served
 
 
 def _split_scores(metrics: dict[str, Any], split: str) -> SplitScores:
@@ -97,6 +107,7 @@ def load_report(path: Path | None = None) -> ModelReport | None:
             class_distribution={name: int(metrics["class_distribution"][name]) for name in EMOTIONS},
             training=dict(metrics.get("training") or {}),
             variants=_variants(metrics),
+            served=_served(metrics),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         LOGGER.warning("cannot read %s: %s", path, exc)
