@@ -480,6 +480,18 @@ def session_comparison(
     return frame
 
 
+def face_totals(
+    engine: Engine,
+    session_ids: Sequence[int] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> tuple[int, int]:
+    """(readable faces, faces too small to read) under these filters, from the rollups."""
+    with engine.connect() as connection:
+        wide = wide_totals(connection, BY_SESSION, _ids(session_ids), _utc(start), _utc(end))
+    return int(wide["faces"].sum()), int(wide["small_faces"].sum())
+
+
 def photo_results(engine: Engine, session_id: int) -> list[dict]:
     """Each photo of a session (in time order) with its faces, for review and export."""
     with Session(engine) as session:
@@ -572,6 +584,7 @@ __all__ = [
     "create_event_session",
     "delete_event_session",
     "expression_trends",
+    "face_totals",
     "get_event_session",
     "list_event_sessions",
     "photo_results",

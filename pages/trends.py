@@ -6,6 +6,7 @@ import streamlit as st
 
 from db.buckets import BUCKETS
 from db.queries import TooManyBucketsError, list_event_sessions
+from fer_core.labels import READABLE_MIN_FACE_PX
 from ui.charts import bucket_faces, session_bars, trend_area
 from ui.layout import require_entrypoint, session_label
 from ui.resources import database_errors, engine_or_stop
@@ -66,6 +67,12 @@ st.caption(
     f"Time buckets and sessions with fewer than {min_faces} faces are hidden so that no individual can be "
     "singled out." + (f" Hidden with these filters: {' and '.join(hidden)}." if hidden else "")
 )
+if data.small_faces:
+    st.caption(
+        f"{data.small_faces:,} of {data.total_faces + data.small_faces:,} faces were too small to read "
+        f"(under {READABLE_MIN_FACE_PX} px): they are counted as present but left out of every share, "
+        "because the model reads tiny faces poorly and mostly as 'sad' (see Model metrics)."
+    )
 
 
 if data.trends.empty:

@@ -292,6 +292,20 @@ def test_trends_page_shows_charts_and_hides_small_buckets(db_url, engine):
     assert "Hidden with these filters: 1 session." in texts(at.caption)
 
 
+def test_trends_page_says_how_many_faces_were_too_small_to_read(db_url, engine):
+    from fer_core.labels import READABLE_MIN_FACE_PX
+
+    hall = queries.create_event_session(engine, "Lecture hall", actor=ADMIN)
+    tiny = READABLE_MIN_FACE_PX - 2
+    back_rows = [FaceResult((12 * i, 0, tiny, tiny), f.probabilities) for i, f in enumerate(faces(4, "sad"))]
+    queries.save_live_observations(engine, hall, datetime(2025, 5, 3, 10, 5), faces(6) + back_rows)
+    at = open_page("pages/trends.py")
+    assert f"4 of 10 faces were too small to read (under {READABLE_MIN_FACE_PX} px)" in texts(at.caption)
+    table = at.dataframe[0].value.set_index("expression")
+    assert table.loc["sad", "share"] == 0 and table.loc["happy", "share"] == 1  # tiny faces: in no share
+    assert set(table["bucket_faces"]) == {6}
+
+
 def test_trends_page_minute_buckets_over_weeks_are_refused_with_a_message(db_url, engine):
     session_id = queries.create_event_session(engine, "Term", actor=ADMIN)
     for day in (1, 30):

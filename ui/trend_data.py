@@ -22,11 +22,12 @@ class TrendData:
     sessions: pd.DataFrame  # db.queries.session_comparison rows, small sessions removed
     hidden_buckets: int
     hidden_sessions: int
-    total_faces: int  # all faces matching the filters, shown or hidden
+    total_faces: int  # all readable faces matching the filters, shown or hidden
+    small_faces: int = 0  # faces too small to read: counted, in no share
 
     @property
     def empty(self) -> bool:
-        return self.total_faces == 0
+        return self.total_faces == 0 and self.small_faces == 0
 
 
 def date_bounds(selected: Sequence[date]) -> tuple[datetime | None, datetime | None]:
@@ -50,12 +51,14 @@ def load_trends(
     shown = all_buckets[all_buckets["bucket_faces"] >= min_faces].reset_index(drop=True)
     all_sessions = queries.session_comparison(engine, ids, start, end, min_faces=1)
     shown_sessions = all_sessions[all_sessions["session_faces"] >= min_faces].reset_index(drop=True)
+    readable, small = queries.face_totals(engine, ids, start, end)
     return TrendData(
         trends=shown,
         sessions=shown_sessions,
         hidden_buckets=all_buckets["bucket_start"].nunique() - shown["bucket_start"].nunique(),
         hidden_sessions=all_sessions["session_id"].nunique() - shown_sessions["session_id"].nunique(),
-        total_faces=int(all_sessions.drop_duplicates("session_id")["session_faces"].sum()),
+        total_faces=readable,
+        small_faces=small,
     )
 
 
