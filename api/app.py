@@ -44,6 +44,7 @@ from db.buckets import BUCKETS
 from db.engine import current_revision, make_engine
 from db.settings import database_url
 from fer_core.config import served_model_path
+from fer_core.detect import YuNetDetector
 from fer_core.images import MAX_IMAGE_PIXELS
 from fer_core.recognizer import Recognizer
 from ui.settings import AppSettings, load_settings
@@ -409,7 +410,9 @@ def create_app(
         if engine is None:
             app.state.engine = make_engine(database_url(settings.database_url))
         if recognizer is None:
-            app.state.recognizer = Recognizer(served_model_path(settings.model))
+            app.state.recognizer = Recognizer(
+                served_model_path(settings.model), detector=YuNetDetector(tiling=settings.tiling)
+            )
         try:
             yield
         finally:

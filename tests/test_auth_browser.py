@@ -10,8 +10,6 @@ including the audit trail. Marker `browser`; skips without /usr/bin/chromium (fa
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +24,7 @@ from db.engine import make_engine
 from db.settings import DATABASE_URL_ENV
 from tests.actors import ADMIN
 from tests.photos import encode, group_photo
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, require_chromium, wait_for_health
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, require_chromium, streamlit_app
 from ui.settings import ENV_PREFIX, AppSettings
 
 pytestmark = pytest.mark.browser
@@ -89,31 +87,8 @@ def app(oidc_provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         ENV_PREFIX + "ADMINS": ADMIN_EMAIL,
         "AUTHLIB_INSECURE_TRANSPORT": "1",  # plain http on 127.0.0.1 only; real providers use https
     }
-    log = tmp / "streamlit.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "streamlit", "run", "app.py",
-                "--server.headless", "true",
-                "--server.port", str(port),
-                "--server.address", "127.0.0.1",
-                "--server.fileWatcherType", "none",
-                "--browser.gatherUsageStats", "false",
-                "--secrets.files", str(secrets),
-            ],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_health(url, process, log)
+    with streamlit_app(tmp, env, port, "--secrets.files", str(secrets)) as url:
         yield App(url, db_url, oidc_provider)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")

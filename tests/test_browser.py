@@ -7,6 +7,7 @@ needed). Screenshots of every page go to artifacts/screenshots/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -107,16 +108,9 @@ def wait_for_health(url: str, process: subprocess.Popen, log: Path, timeout_s: f
     pytest.fail(f"streamlit did not become healthy in {timeout_s:.0f} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    require_chromium()
-    tmp = tmp_path_factory.mktemp("browser")
-    db_url = f"sqlite:///{tmp / 'browser.sqlite3'}"
-    make_engine(db_url).dispose()  # migrate before the app and the test both open it
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
-    env[DATABASE_URL_ENV] = db_url
-    env[ENV_PREFIX + "LIVE_RECORD_INTERVAL_S"] = "2"
-    port = free_port()
+@contextlib.contextmanager
+def streamlit_app(tmp: Path, env: dict[str, str], port: int, *extra_args: str) -> Iterator[str]:
+    """`streamlit run app.py` on 127.0.0.1:port with this environment; yields its URL once healthy."""
     log = tmp / "streamlit.log"
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -127,13 +121,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 "--server.address", "127.0.0.1",
                 "--server.fileWatcherType", "none",
                 "--browser.gatherUsageStats", "false",
+                *extra_args,
             ],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(url, process, log)
-        yield Server(url, db_url)
+        yield url
     finally:
         process.terminate()
         try:
@@ -141,6 +136,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    require_chromium()
+    tmp = tmp_path_factory.mktemp("browser")
+    db_url = f"sqlite:///{tmp / 'browser.sqlite3'}"
+    make_engine(db_url).dispose()  # migrate before the app and the test both open it
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    env[DATABASE_URL_ENV] = db_url
+    env[ENV_PREFIX + "LIVE_RECORD_INTERVAL_S"] = "2"
+    with streamlit_app(tmp, env, free_port()) as url:
+        yield Server(url, db_url)
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import numpy as np
 from fer_core.config import (
     CACHE_DIR,
     FER2013_PATH,
+    FINETUNE_HISTORY_PATH,
     HISTORY_PATH,
     MODELS_DIR,
     ONNX_MODEL_PATH,
@@ -236,6 +237,7 @@ def evaluate(
         )
     history = read_history(history_path)
     results["training"] = training_summary(history)
+    results["fine_tuning"] = training_summary(read_history(FINETUNE_HISTORY_PATH))
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "metrics.json").write_text(json.dumps(results, indent=2))
     plot_confusion(results["splits"]["PrivateTest"], out_dir / "confusion_matrix.png")

@@ -34,10 +34,10 @@ def _model_version(path: Path) -> float:
 
 
 @st.cache_resource(show_spinner="Loading the expression model…", max_entries=4)
-def _recognizer(path: Path, model_version: float, live: bool = False) -> Recognizer:
+def _recognizer(path: Path, model_version: float, live: bool = False, tiling: str = "auto") -> Recognizer:
     # model_version is part of the cache key (Streamlit ignores only _-prefixed arguments).
-    # The live view detects on smaller frames to keep per-frame latency low.
-    detector = YuNetDetector(max_side=LIVE_MAX_SIDE) if live else None
+    # The live view detects on smaller frames to keep per-frame latency low; photos tile crowds.
+    detector = YuNetDetector(max_side=LIVE_MAX_SIDE, tiling="never") if live else YuNetDetector(tiling=tiling)
     return Recognizer(path, detector=detector)
 
 
@@ -49,8 +49,9 @@ def _engine(url: str) -> Engine:
 def get_recognizer(live: bool = False, settings: AppSettings | None = None) -> Recognizer:
     """The shared recognizer of the configured model, for photos or for the live view
     (FileNotFoundError if the model is missing)."""
-    path = served_model_path((settings or load_settings()).model)
-    return _recognizer(path, _model_version(path), live)
+    settings = settings or load_settings()
+    path = served_model_path(settings.model)
+    return _recognizer(path, _model_version(path), live, settings.tiling)
 
 
 def get_engine(settings: AppSettings | None = None) -> Engine:

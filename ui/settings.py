@@ -14,6 +14,7 @@ from typing import Any
 
 from campus_fer.roles import Role, RoleRules, parse_addresses, parse_domain_roles
 from fer_core.config import DEFAULT_SERVED_MODEL, SERVED_MODELS
+from fer_core.detect import TILING_MODES
 
 #: Environment variables (CAMPUS_FER_DATABASE_URL is defined by db.settings and read there too).
 ENV_PREFIX = "CAMPUS_FER_"
@@ -46,6 +47,7 @@ class AppSettings:
     ice_servers: tuple[dict[str, Any], ...] = ()
     live_record_interval_s: float = 10.0
     model: str = DEFAULT_SERVED_MODEL
+    tiling: str = "auto"  # crowds: fer_core.detect.TILING_MODES
     max_video_upload_mb: float = 200.0  # Streamlit's server.maxUploadSize (.streamlit/config.toml) caps it
     support_text: str = DEFAULT_SUPPORT_TEXT
     # Roles of signed-in users (campus_fer.roles): listed addresses, and domain -> role rules.
@@ -114,6 +116,13 @@ def parse_model(value: Any) -> str:
     return name
 
 
+def parse_tiling(value: Any) -> str:
+    mode = str(value).strip().lower()
+    if mode not in TILING_MODES:
+        raise ValueError(f"must be one of {', '.join(TILING_MODES)}")
+    return mode
+
+
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "database_url": lambda v: str(v).strip() or None,
     "max_upload_mb": _positive_number(float),
@@ -123,6 +132,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "ice_servers": parse_ice_servers,
     "live_record_interval_s": _positive_number(float),
     "model": parse_model,
+    "tiling": parse_tiling,
     "max_video_upload_mb": _positive_number(float),
     "support_text": lambda v: str(v).strip() or DEFAULT_SUPPORT_TEXT,
     "admins": parse_addresses,
