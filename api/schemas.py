@@ -120,3 +120,15 @@ class Health(BaseModel):
     status: Literal["ok"]
     database: Literal["ok"]
     model: str
+
+
+class VideoResponse(BaseModel):
+    """What happened to an uploaded video: frames sampled and saved, and why it stopped, if it did."""
+
+    session_id: int
+    filename: str
+    frames_sampled: int
+    frames_saved: int
+    frames_already_stored: int
+    faces_saved: int
+    error: str | None = None

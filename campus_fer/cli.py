@@ -31,6 +31,7 @@ from db.models import TOKEN_SCOPES
 from db.settings import database_url
 from fer_core.config import served_model_path
 from fer_core.labels import EMOTIONS
+from fer_core.recognizer import Recognizer
 from ui.settings import AppSettings, load_settings
 from ui.trend_data import export_table, load_trends
 
@@ -137,15 +138,7 @@ def import_photos(
     )
     console.print(f"Importing {len(refs)} photos from {folder} into session {session_id} on {where}.")
     started = time.perf_counter()
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]} photos/s"),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=errors, transient=False) as progress:
+    with Progress(*_progress_columns("photos"), console=errors, transient=False) as progress:
         task = progress.add_task("Importing", total=len(refs), rate="-")
 
         def advance(_index: int, _outcome: FileOutcome) -> None:
@@ -172,6 +165,18 @@ def import_photos(
         console.print(f"Verdicts written to {report}.")
     if BatchSummary(outcomes).failed:
         raise typer.Exit(1)
+
+
+def _progress_columns(unit: str) -> tuple:
+    """A bar with done/total, a live rate and the ETA (rich)."""
+    return (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} " + unit + "/s"),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
 
 
 def _print_summary(outcomes: list[FileOutcome], seconds: float) -> None:
@@ -277,6 +282,64 @@ def trends(
     console.print(shown)
     if data.hidden_buckets:
         console.print(f"{data.hidden_buckets} bucket(s) with fewer than {min_faces} faces hidden.")
+
+
+@app.command()
+def video(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="MP4/WebM/MOV/MKV recording")],
+    session: Annotated[str, typer.Option("--session", help="session name or id")],
+    start: Annotated[
+        datetime,
+        typer.Option(formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"], help="recording start (UTC)"),
+    ],
+    interval: Annotated[float, typer.Option("--interval", min=0.1, help="seconds between frames")] = 1.0,
+) -> None:
+    """Analyse a recorded video into a session: one frame every --interval seconds, each frame in its
+    own transaction (nothing of the video is kept). Exit code 1 when the video could not be read whole."""
+    from campus_fer.video_ingest import ingest_video
+
+    engine = _engine()
+    info = _session(engine, session)
+    recognizer = Recognizer(served_model_path(state.settings.model))
+    with Progress(*_progress_columns("frames"), console=errors) as progress:
+        task = progress.add_task(f"Analysing {path.name}", total=None, rate="-")
+        started = time.perf_counter()
+
+        def advance(done: int, expected: int | None, _outcome: FileOutcome) -> None:
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            progress.update(task, completed=done, total=expected, rate=f"{rate:.1f}")
+
+        result = ingest_video(
+            engine, recognizer, info.id, path, filename=path.name, start=start, interval_s=interval,
+            on_progress=advance, actor=ACTOR,
+        )  # fmt: skip
+    saved = result.count("saved", "no_face")
+    console.print(
+        f"{len(result.frames)} frames sampled: {saved} saved with {result.faces_saved} faces, "
+        f"{result.count('duplicate')} already stored, into session '{info.name}'."
+    )
+    if result.error:
+        errors.print(f"[red]{result.error}[/red]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def report(
+    session: Annotated[str, typer.Argument(help="session id or name")],
+    out: Annotated[Path | None, typer.Option("--out", help="HTML file (default: after the session)")] = None,
+) -> None:
+    """Write the shareable HTML report of a session (aggregates only, no face images)."""
+    from campus_fer.report import build_report, render_html, report_filename
+
+    engine = _engine()
+    info = _session(engine, session)
+    settings = state.settings
+    html = render_html(
+        build_report(engine, info.id, min_faces=settings.min_faces_per_bucket, notice=settings.notice)
+    )
+    target = out or Path(report_filename(info))
+    target.write_text(html, encoding="utf-8")
+    console.print(f"Report of '{info.name}' written to {target} ({len(html) / 1e6:.1f} MB).")
 
 
 def parse_age(text: str) -> int:

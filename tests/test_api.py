@@ -275,3 +275,49 @@ def test_database_down_is_503_not_500(client, engine, admin, session_id, monkeyp
     monkeypatch.setattr(queries, "list_event_sessions", broken)
     listed = client.get("/v1/sessions", headers=admin)
     assert listed.status_code == 503 and "database reported an error" in listed.json()["detail"]
+
+
+def test_video_upload_and_report(client, engine, admin, session_id, tmp_path):
+    from tests.test_video import write_clip
+
+    clip = write_clip(tmp_path / "talk.mp4", [0.0, 1.0, 2.0]).read_bytes()
+    url = f"/v1/sessions/{session_id}/video"
+    start = {"start": "2026-11-30T10:00:00"}
+    sent = client.post(url, params=start, files={"file": ("talk.mp4", clip, "video/mp4")}, headers=admin)
+    assert sent.status_code == 200, sent.text
+    body = sent.json()
+    assert (body["frames_sampled"], body["frames_saved"], body["error"]) == (3, 3, None)
+    photos, faces = table_counts(engine)
+    assert photos == 3 and faces == body["faces_saved"] > 0
+    raw = client.post(
+        url,
+        params={**start, "filename": "talk.mp4"},
+        content=clip,
+        headers={**admin, "Content-Type": "video/mp4"},
+    )
+    assert raw.json()["frames_already_stored"] == 3 and table_counts(engine) == (photos, faces)
+
+    not_video = client.post(
+        url, params=start, files={"file": ("x.mp4", b"not a video", "video/mp4")}, headers=admin
+    )
+    assert not_video.status_code == 400 and not_video.json()["error"]
+    assert (
+        client.post(
+            url, params=start, content=b"x", headers={**admin, "Content-Type": "text/plain"}
+        ).status_code
+        == 415
+    )
+    assert client.post(url, files={"file": ("t.mp4", clip, "video/mp4")}, headers=admin).status_code == 422
+    viewer = bearer(engine, "read")
+    assert (
+        client.post(
+            url, params=start, content=clip, headers={**viewer, "Content-Type": "video/mp4"}
+        ).status_code
+        == 403
+    )
+    assert table_counts(engine) == (photos, faces)
+
+    report = client.get(f"/v1/sessions/{session_id}/report", headers=viewer)
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+    assert "Bad input day" in report.text and "<img" not in report.text
+    assert client.get("/v1/sessions/999/report", headers=viewer).status_code == 404

@@ -254,3 +254,31 @@ def test_sessions_trends_purge_and_tokens(runner_url, tmp_path):
     assert invoke(runner_url, "sessions", "delete", str(session_id), "--yes").exit_code == 0
     assert queries.get_event_session(engine, session_id) is None
     engine.dispose()
+
+
+def test_video_and_report_commands(runner_url, tmp_path):
+    from tests.test_video import write_clip
+
+    engine = make_engine(runner_url)
+    queries.create_event_session(engine, "Keynote", actor=ADMIN)
+    clip = write_clip(tmp_path / "keynote.mp4", [0.0, 1.0, 2.0, 3.0])
+    analysed = invoke(runner_url, "video", str(clip), "--session", "Keynote", "--start", "2026-11-30 10:00")
+    assert analysed.exit_code == 0, analysed.output
+    assert "4 frames sampled: 4 saved" in analysed.output
+    photos = queries.photo_results(engine, queries.list_event_sessions(engine)[0].id)
+    assert [p["filename"] for p in photos][:2] == ["keynote.mp4 @ 00:00:00.0", "keynote.mp4 @ 00:00:01.0"]
+    assert photos[1]["taken_at"].isoformat() == "2026-11-30T10:00:01"
+    again = invoke(runner_url, "video", str(clip), "--session", "Keynote", "--start", "2026-11-30 10:00")
+    assert "4 already stored" in again.output  # nothing counted twice
+
+    broken = tmp_path / "cut.mp4"
+    broken.write_bytes(clip.read_bytes()[: clip.stat().st_size // 3])
+    failed = invoke(runner_url, "video", str(broken), "--session", "Keynote", "--start", "2026-11-30 11:00")
+    assert failed.exit_code == 1
+
+    out = tmp_path / "keynote.html"
+    written = invoke(runner_url, "report", "Keynote", "--out", str(out))
+    assert written.exit_code == 0, written.output
+    html = out.read_text()
+    assert "Keynote" in html and "<img" not in html  # aggregates and charts only, no face images
+    engine.dispose()
