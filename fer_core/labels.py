@@ -28,12 +28,13 @@ FACE_MARGIN: float = 0.15
 
 #: Readability floor: a face whose detector box is narrower than this (short side, in pixels of the
 #: image it was cropped from) is counted as detected but "too small to read". Its probabilities are
-#: stored whole, but it is left out of every expression share, because below this size the model's
-#: accuracy falls under READABLE_MIN_ACCURACY and its errors drift towards "sad" (measured by
-#: benchmarks/resolution.py; README "Small faces"). Changing it needs no re-analysis:
-#: db.queries.rebuild_rollups recomputes the totals from the stored face sizes.
-READABLE_MIN_FACE_PX: int = 12
-#: Accuracy (FER2013 PrivateTest, faces shrunk to a given size) that READABLE_MIN_FACE_PX keeps.
+#: stored whole, but it is left out of every expression share. 16 px boxes give 20 px crops, the
+#: smallest at which the served model still reads FER2013 PrivateTest faces at READABLE_MIN_ACCURACY
+#: (58.8% at 20 px, 53.3% at 16 px; benchmarks/results/resolution.txt, models/metrics.json "served").
+#: Changing it needs no re-analysis: db.queries.rebuild_rollups recomputes totals from stored sizes.
+READABLE_MIN_FACE_PX: int = 16
+#: The accuracy a face must be read at to count: 55% is 4/5 of the model's full-size accuracy (68-69%);
+#: below it errors grow by ~5 points per 4 px and the old model's drift towards "sad" began there.
 READABLE_MIN_ACCURACY: float = 0.55
 #: Faces whose top probability is below this are drawn as "uncertain" on annotated images
 #: (display only: the stored probabilities stay whole).

@@ -363,7 +363,8 @@ def test_metrics_page_shows_calibration_and_the_readability_floor(db_url):
     # The floor the app applies is the one the committed evaluation justifies.
     assert values["Readability floor"] == f"{served['readable_floor']['face_size']} px"
     assert served["readable_floor"]["face_size"] == READABLE_MIN_FACE_PX
-    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
+    layouts = [json.loads(chart.proto.spec)["layout"] for chart in at.get("plotly_chart")]
+    titles = [layout.get("title", {}).get("text") for layout in layouts]
     assert "Reliability diagram (PrivateTest)" in titles
     assert "Accuracy as faces shrink (PrivateTest)" in titles
 
