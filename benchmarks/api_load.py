@@ -121,8 +121,8 @@ def main() -> None:
     n_errors = sum(result["errors"].values())
     print(
         f"# POST /v1/analyze, {args.clients} concurrent clients for {args.seconds:g} s, uvicorn --workers "
-        f"{args.workers} on 127.0.0.1; {os.cpu_count()} CPU cores SHARED with a model-training run "
-        f"(1-min load average {load_before:.1f} before the run): lower figures than on an idle machine."
+        f"{args.workers} on 127.0.0.1; {os.cpu_count()} CPU cores, 1-min load average {load_before:.1f} "
+        "before the run (what else the machine was running)."
     )
     print(f"# photos: {PHOTOS} synthetic 1280x720 JPEGs with 3-8 real faces each (tests/photos.py)")
     print("| requests | requests/s | p50 ms | p95 ms | p99 ms | max ms | faces/request | errors |")

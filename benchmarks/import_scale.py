@@ -59,8 +59,8 @@ def main() -> None:
             folder.joinpath(f"IMG_{i:04d}.jpg").write_bytes(data)
         print(
             f"# campus-fer import of the typical synthetic event ({args.photos} photos, 3-7 faces, "
-            f"720p/1080p JPEG) into SQLite; {os.cpu_count()} CPU cores SHARED with a model-training run "
-            f"(1-min load average {os.getloadavg()[0]:.1f} at the start), so absolute figures are low."
+            f"720p/1080p JPEG) into SQLite; {os.cpu_count()} CPU cores, 1-min load average "
+            f"{os.getloadavg()[0]:.1f} at the start (what else the machine was running)."
         )
         print("| workers | seconds | photos/s | faces stored | wall s (incl. Python start) | scaling |")
         print("|---:|---:|---:|---:|---:|---:|")

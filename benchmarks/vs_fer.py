@@ -5,7 +5,7 @@
 Both classifiers get the same 3,589 FER2013 PrivateTest faces (fer's model reads 64x64 in [-1, 1],
 as fer itself prepares them). Prints accuracy, macro-F1 and ms/face at batch 1 and 64, and
 ratios against fer's fastest backend (its quantised TFLite model), for each model the app can
-serve (accurate and fast, float32 and int8).
+serve (float32 and int8).
 """
 
 from __future__ import annotations

@@ -17,8 +17,10 @@ from fer_core.labels import INPUT_SIZE
 from fer_core.preprocess import face_to_uint8, to_gray
 from fer_core.recognizer import FaceResult, Recognizer
 
-#: Full detection once every this many frames (at 30 fps: a new face is found within ~0.3 s).
-DETECT_EVERY: int = 10
+#: Full detection once every this many frames: at 30 fps a new face is boxed within 0.8 s, and
+#: detection frames (~35-40 ms at 480 px on 2 cores) stay under 5% of frames, so the p95 frame
+#: time is a followed frame's (benchmarks/results/live_latency.txt).
+DETECT_EVERY: int = 24
 #: Points per box side followed by optical flow.
 _GRID = 5
 #: A box is dropped when fewer than this share of its points were followed (face left or hidden).

@@ -171,7 +171,7 @@ def test_upload_limits_from_settings(db_url, engine, monkeypatch):
     assert [p["filename"] for p in queries.photo_results(engine, session_id)] == ["small.jpg"]
 
 
-def test_upload_with_the_fast_model(db_url, engine, monkeypatch):
+def test_retired_fast_model_setting_falls_back_to_the_served_model(db_url, engine, monkeypatch):
     import ui.resources
 
     monkeypatch.setenv("CAMPUS_FER_MODEL", "fast")
@@ -182,7 +182,8 @@ def test_upload_with_the_fast_model(db_url, engine, monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     assert "1 photo saved with 4 faces" in texts(at.success)
     assert [p["n_faces"] for p in queries.photo_results(engine, session_id)] == [4]
-    assert ui.resources.get_recognizer().model_path == config.FAST_INT8_MODEL_PATH
+    assert ui.resources.get_recognizer().model_path == config.INT8_MODEL_PATH
+    assert "CAMPUS_FER_MODEL is invalid (must be one of accurate)" in texts(at.sidebar.warning)
 
 
 def test_database_that_cannot_be_opened_shows_an_error(db_url, monkeypatch):
@@ -346,7 +347,7 @@ def test_metrics_page_shows_the_committed_accuracy(db_url):
     assert values["Macro-F1 (PrivateTest)"] == f"{metrics['splits']['PrivateTest']['macro_f1']:.3f}"
     assert values["Accuracy with flip TTA"] == f"{metrics['flip_tta']['PrivateTest']['accuracy']:.1%}"
     exports = next(df.value for df in at.dataframe if "file" in df.value.columns)
-    assert set(exports["model"]) == set(metrics["variants"]) >= {"accurate, int8", "fast, int8"}
+    assert set(exports["model"]) == set(metrics["variants"]) == {"accurate, int8"}
     assert "This app serves **accurate** (`fer_cnn.int8.onnx`)" in texts(at.caption)
     assert len(at.get("plotly_chart")) >= 3
     at.toggle[0].set_value(False).run()  # confusion counts instead of row shares

@@ -1,4 +1,4 @@
-"""Every model the app can serve (accurate and fast, float32 and int8) as committed in models/."""
+"""Every model the app can serve (float32 and int8) as committed in models/."""
 
 from __future__ import annotations
 

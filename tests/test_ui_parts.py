@@ -43,12 +43,12 @@ def test_settings_from_environment_win_over_secrets():
         environ={
             "CAMPUS_FER_MAX_UPLOAD_MB": "10",
             "CAMPUS_FER_ICE_SERVERS": json.dumps(ice),
-            "CAMPUS_FER_MODEL": " Fast ",
+            "CAMPUS_FER_MODEL": " Accurate ",
             "CAMPUS_FER_TILING": "Always",
         },
         secrets={"max_upload_mb": 50, "min_faces_per_bucket": 3, "notice": "Custom notice."},
     )
-    assert settings.model == "fast"
+    assert settings.model == "accurate"
     assert settings.tiling == "always"
     assert settings.max_upload_mb == 10
     assert settings.min_faces_per_bucket == 3
@@ -74,7 +74,7 @@ def test_invalid_settings_fall_back_and_are_reported():
     assert settings.live_record_interval_s == 10.0
     assert settings.model == "accurate"
     assert len(settings.problems) == 5
-    assert any("model is invalid (must be one of accurate, fast)" in p for p in settings.problems)
+    assert any("model is invalid (must be one of accurate)" in p for p in settings.problems)
     assert any("CAMPUS_FER_MAX_UPLOAD_MB" in p for p in settings.problems)
 
 

@@ -3,7 +3,7 @@
     python -m training.evaluate                  # models/fer_cnn.onnx -> models/metrics.json, PNGs, card
 
 Writes metrics.json (accuracy, per-class precision/recall/F1, macro-F1, confusion matrices,
-flip-TTA figures, training summary, accuracy of the other servable exports: int8, fast),
+flip-TTA figures, training summary, accuracy of the other servable exports: int8),
 confusion_matrix.png, curves.png and MODEL_CARD.md.
 """
 

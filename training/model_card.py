@@ -66,8 +66,7 @@ reads a 48x48 grayscale face scaled to [0, 1] and returns probabilities of seven
 expressions in FER2013 order. Trained from scratch on the FER2013 `Training` rows on a 2-core CPU
 (bfloat16 mixed precision, {train.get("epochs_run", "?")} epochs, {hours:.2f} h wall time){finetune};
 model selection on `PublicTest`; `PrivateTest` is the untouched test set. Served as ONNX
-(float32, and int8-quantised for speed). A smaller "fast" CNN distilled from it (the app's
-`CAMPUS_FER_MODEL=fast`) classifies a face in less than half the time; its accuracy is listed below.
+(float32, and int8-quantised for speed).
 
 ## Figures
 | set | accuracy | macro-F1 |
