@@ -25,12 +25,14 @@ DETECT_EVERY: int = 24
 _GRID = 5
 #: A box is dropped when fewer than this share of its points were followed (face left or hidden).
 _MIN_TRACKED_SHARE = 0.5
-#: A point counts as followed when its 15x15 patch changed by less than this mean grey level
+#: A point counts as followed when its window changed by less than this mean grey level
 #: (a followed face: ~0.05; the face gone and background in its place: ~25).
 _MAX_PATCH_ERROR = 12.0
+#: 21 px windows over 4 pyramid levels follow a jump of ~30 px between analysed frames (frames the
+#: live view skips while the model is busy, a looping test video), not only smooth motion.
 _LK_PARAMS = {
-    "winSize": (15, 15),
-    "maxLevel": 2,
+    "winSize": (21, 21),
+    "maxLevel": 3,
     "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.03),
 }
 

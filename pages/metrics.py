@@ -136,7 +136,8 @@ if served is not None:
         st.plotly_chart(resolution_chart(served), width="stretch", key="resolution")
         st.caption(
             "FER2013 test faces shrunk to each size and scaled back, as a small face in a crowd reaches the "
-            "model. Below the floor, errors drift towards 'sad'."
+            f"model. Below the floor (crops under {floor['crop_side']} px) accuracy falls under "
+            f"{floor['min_accuracy']:.0%}: those faces are counted but left out of every share."
         )
 
 st.subheader("Training")

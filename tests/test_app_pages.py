@@ -177,13 +177,13 @@ def test_retired_fast_model_setting_falls_back_to_the_served_model(db_url, engin
     monkeypatch.setenv("CAMPUS_FER_MODEL", "fast")
     session_id = queries.create_event_session(engine, "Fast model", actor=ADMIN)
     at = open_page()
+    assert "CAMPUS_FER_MODEL is invalid (must be one of accurate)" in texts(at.sidebar.warning)
     at.file_uploader[0].set_value([("group.jpg", encode(group_photo(4, seed=5)[0]), "image/jpeg")]).run()
     at.button(key="analyse").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert "1 photo saved with 4 faces" in texts(at.success)
     assert [p["n_faces"] for p in queries.photo_results(engine, session_id)] == [4]
     assert ui.resources.get_recognizer().model_path == config.INT8_MODEL_PATH
-    assert "CAMPUS_FER_MODEL is invalid (must be one of accurate)" in texts(at.sidebar.warning)
 
 
 def test_database_that_cannot_be_opened_shows_an_error(db_url, monkeypatch):

@@ -3,11 +3,12 @@ term of synthetic observations (tests/term_data.py); the report file itself is o
 
 Uses tests/test_browser.py's server (streamlit run app.py on a free 127.0.0.1 port, temporary SQLite)
 and browser fixtures. Screenshots go to artifacts/screenshots/; the README's copies in docs/screenshots/
-were taken by this test.
+were taken by this test with CAMPUS_FER_UPDATE_SCREENSHOTS=1.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -39,8 +40,11 @@ def term(engine):  # noqa: F811
 
 
 def keep(path: Path, name: str) -> None:
-    DOCS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, DOCS / f"{name}.png")
+    """Refresh the README's copy only when asked (CAMPUS_FER_UPDATE_SCREENSHOTS=1): a test run never
+    changes tracked files."""
+    if os.environ.get("CAMPUS_FER_UPDATE_SCREENSHOTS") == "1":
+        DOCS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS / f"{name}.png")
 
 
 def open_path(page, server: Server, path: str, title: str) -> None:  # noqa: F811

@@ -68,3 +68,12 @@ def test_a_face_that_leaves_is_dropped_and_an_empty_scene_is_cheap() -> None:
     for _ in range(3):
         assert tracker.analyze(empty) == []
     assert detector.calls == 1
+
+
+def test_a_jump_of_thirty_pixels_keeps_every_face() -> None:
+    """A looping webcam clip jumps back 28 px at each loop; no face may drop out until the next detection."""
+    scene, _ = group_photo(3, size=(640, 480), seed=3)
+    frames = [np.roll(scene, shift, axis=1) for shift in range(0, 30, 2)]
+    tracker = FaceTracker(Recognizer(served_model_path(), detector=YuNetDetector(max_side=480)))
+    counts = [len(tracker.analyze(frames[i % len(frames)])) for i in range(60)]
+    assert counts == [3] * 60, counts

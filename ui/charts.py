@@ -219,7 +219,13 @@ def resolution_chart(served: dict) -> go.Figure:
     sides = [row["side"] for row in curve]
     fig = go.Figure()
     fig.add_trace(
-        go.Scatter(x=sides, y=[r["accuracy"] for r in curve], mode="lines+markers", name="accuracy")
+        go.Scatter(
+            x=sides,
+            y=[r["accuracy"] for r in curve],
+            mode="lines+markers",
+            name="accuracy",
+            line={"color": "#222222"},
+        )
     )
     fig.add_trace(
         go.Scatter(
