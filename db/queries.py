@@ -309,6 +309,11 @@ class _FaceColumns:
     def __len__(self) -> int:
         return len(self.top_labels)
 
+    @property
+    def readable(self) -> np.ndarray:
+        """(n,) True for faces at or above the readability floor (an unknown size counts as readable)."""
+        return (self.face_sizes == _UNKNOWN_SIZE) | (self.face_sizes >= READABLE_MIN_FACE_PX)
+
 
 def _face_columns(faces: Sequence[FaceLike]) -> _FaceColumns:
     """Validate faces and gather their observation values (without session/photo/time)."""
@@ -377,7 +382,7 @@ def _write_observations(
         observed_at,
         faces.top_labels,
         faces.probabilities,
-        rollups.readable_mask(face_sizes),
+        faces.readable,
     )
 
 

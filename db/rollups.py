@@ -34,12 +34,6 @@ from fer_core.labels import EMOTIONS, READABLE_MIN_FACE_PX
 TOTAL_COLUMNS: tuple[str, ...] = ("faces", "small_faces", *COUNT_COLUMNS, *SUM_COLUMNS)
 
 
-def readable_mask(face_sizes: Sequence[int | None] | np.ndarray) -> np.ndarray:
-    """True for faces large enough to read (an unknown size counts as readable)."""
-    sizes = np.array([READABLE_MIN_FACE_PX if s is None else s for s in face_sizes], dtype=np.int64)
-    return sizes >= READABLE_MIN_FACE_PX
-
-
 @dataclass(frozen=True)
 class Level:
     period: str  # "minute" | "hour"
