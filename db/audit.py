@@ -29,6 +29,7 @@ AuditAction = Literal[
     "token_created",
     "token_revoked",
     "role_assigned",
+    "agenda_changed",
 ]
 #: Every action the trail records, in the order the admin page lists them.
 ACTIONS: tuple[str, ...] = get_args(AuditAction)

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, and_, delete, select
 from sqlalchemy.orm import Session
 
 from campus_fer.roles import Actor, require
+from db import audit
 from db.engine import writer
 from db.models import COUNT_COLUMNS, AgendaSegment, EventSession, observations_table
 from db.queries import MAX_NAME_LENGTH
@@ -73,19 +74,29 @@ def replace_agenda(
     """Replace a session's whole agenda in one transaction (an empty list clears it); returns it stored.
 
     Organisers and admins only (campus_fer.roles.NotAllowed else), like adding photos to a session.
+    The change and its audit row ('agenda_changed', with segment counts) commit together.
     """
     require(actor, "upload", what=f"change the agenda of session {session_id}")
     cleaned = check_agenda(segments)
     with Session(writer(engine)) as session, session.begin():
-        if session.get(EventSession, session_id) is None:
+        event = session.get(EventSession, session_id)
+        if event is None:
             raise ValueError(f"Event session {session_id} does not exist (was it deleted?).")
-        session.execute(delete(AgendaSegment).where(AgendaSegment.session_id == session_id))
+        replaced = session.execute(delete(AgendaSegment).where(AgendaSegment.session_id == session_id))
         rows = [
             AgendaSegment(session_id=session_id, name=s.name, starts_at=s.starts_at, ends_at=s.ends_at)
             for s in cleaned
         ]
         session.add_all(rows)
         session.flush()
+        audit.record(
+            session.connection(),
+            actor,
+            "agenda_changed",
+            session_id=session_id,
+            session_name=event.name,
+            detail={"segments_before": replaced.rowcount, "segments": len(rows)},
+        )
         return [Segment(r.name, r.starts_at, r.ends_at, r.id) for r in rows]
 
 

@@ -1,11 +1,20 @@
-"""Shared fixtures: the FER2013 copy (when present), the committed recognizer, test photos."""
+"""Shared fixtures: the FER2013 copy (when present), the committed recognizer, test photos, and
+`db_url`: each test once on a SQLite file and once on PostgreSQL.
+
+PostgreSQL runs read CAMPUS_FER_TEST_POSTGRES_URL (scripts/start_postgres.sh exports it); each
+test gets a fresh schema that is dropped afterwards. Without the variable they skip locally and
+fail in CI.
+"""
 
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from fer_core.config import CACHE_DIR, FER2013_PATH, ONNX_MODEL_PATH
 from fer_core.data import FaceDataset, load_fer2013
@@ -32,3 +41,35 @@ def recognizer():
 
     assert ONNX_MODEL_PATH.exists(), "the trained model must be committed at models/fer_cnn.onnx"
     return Recognizer()
+
+
+POSTGRES_URL_ENV = "CAMPUS_FER_TEST_POSTGRES_URL"
+
+
+def _postgres_base_url() -> str:
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail(f"{POSTGRES_URL_ENV} must be set in CI (source scripts/start_postgres.sh)")
+        pytest.skip(f"{POSTGRES_URL_ENV} not set (source scripts/start_postgres.sh)")
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of an empty database: a SQLite file in tmp_path, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'campus_fer.sqlite3'}"
+        return
+    base = _postgres_base_url()
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()

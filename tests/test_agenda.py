@@ -4,7 +4,6 @@ per-segment mix with intervals and "segment vs the rest of the event" on a real 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,10 +22,12 @@ from campus_fer.agenda import (
 from campus_fer.roles import Actor, NotAllowed, Role
 from campus_fer.stats import CLUSTER_BOOTSTRAP
 from db import queries, segments
+from db.audit import audit_events
 from db.engine import make_engine
 from db.segments import Segment
 from fer_core.labels import EMOTIONS
 from fer_core.recognizer import FaceResult
+from tests.actors import ADMIN
 
 DAY = date(2025, 5, 3)
 ORGANISER = Actor("organiser@campus.example", Role.ORGANIZER, "cli")
@@ -42,8 +43,9 @@ def faces(labels: list[str], size: int = 40) -> list[FaceResult]:
 
 
 @pytest.fixture
-def engine(tmp_path: Path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'agenda.sqlite3'}")
+def engine(db_url: str):
+    """A SQLite file, and a PostgreSQL schema (the segment joins must agree on both backends)."""
+    engine = make_engine(db_url)
     yield engine
     engine.dispose()
 
@@ -104,6 +106,12 @@ def test_store_replace_and_delete_with_the_session(engine):
     assert [s.name for s in segments.agenda(engine, session_id)] == ["All day"]
     with pytest.raises(NotAllowed):
         segments.replace_agenda(engine, session_id, [], actor=Actor("x@campus.example", Role.VIEWER))
+    changes = audit_events(engine, actor=ADMIN, actions=["agenda_changed"])
+    assert changes["detail"].tolist() == [
+        {"segments_before": 4, "segments": 1},
+        {"segments_before": 0, "segments": 4},
+    ]  # newest first; the refused change wrote nothing
+    assert set(changes["actor"]) == {ORGANISER.email} and set(changes["session_name"]) == {"Open day"}
     queries.delete_event_session(engine, session_id, actor=ORGANISER)
     assert segments.agenda(engine, session_id) == []  # ON DELETE CASCADE
     with pytest.raises(ValueError, match="does not exist"):

@@ -1,8 +1,5 @@
-"""The database layer on real databases: a SQLite file, and PostgreSQL when one is configured.
-
-PostgreSQL tests read CAMPUS_FER_TEST_POSTGRES_URL (scripts/start_postgres.sh exports it); each
-test gets a fresh schema that is dropped afterwards. Without the variable they skip locally and
-fail in CI.
+"""The database layer on real databases: a SQLite file, and PostgreSQL when one is configured
+(the `db_url` fixture of tests/conftest.py: a fresh schema per test, dropped afterwards).
 """
 
 from __future__ import annotations
@@ -36,42 +33,12 @@ from fer_core import config
 from fer_core.labels import EMOTIONS
 from tests.actors import ADMIN
 
-POSTGRES_URL_ENV = "CAMPUS_FER_TEST_POSTGRES_URL"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MON = datetime(2026, 3, 2)  # a Monday
 
 
 # ---------------------------------------------------------------------------------------------
 # Fixtures and helpers
-
-
-def _postgres_base_url() -> str:
-    url = os.environ.get(POSTGRES_URL_ENV)
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail(f"{POSTGRES_URL_ENV} must be set in CI (source scripts/start_postgres.sh)")
-        pytest.skip(f"{POSTGRES_URL_ENV} not set (source scripts/start_postgres.sh)")
-    return url
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """URL of an empty database: a SQLite file in tmp_path, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'campus_fer.sqlite3'}"
-        return
-    base = _postgres_base_url()
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
 
 
 @pytest.fixture
