@@ -28,6 +28,7 @@ from starlette.datastructures import UploadFile
 from api import schemas
 from api.auth import ReadToken, WriteToken
 from api.limits import BodySizeLimit, BodyTooLarge
+from campus_fer.agenda import outside_faces, summarise_segments
 from campus_fer.ingest import (
     ALLOWED_EXTENSIONS,
     Analysis,
@@ -39,7 +40,8 @@ from campus_fer.ingest import (
     process_batch,
 )
 from campus_fer.roles import NotAllowed
-from db import queries
+from campus_fer.stats import CONFIDENCE
+from db import queries, segments
 from db.buckets import BUCKETS
 from db.engine import current_revision, make_engine
 from db.settings import database_url
@@ -412,6 +414,86 @@ def session_report(
     )
     disposition = f'inline; filename="{report_filename(info)}"'
     return HTMLResponse(html, headers={"Content-Disposition": disposition})
+
+
+def _segment_out(segment: segments.Segment) -> schemas.SegmentOut:
+    return schemas.SegmentOut.model_validate(segment, from_attributes=True)
+
+
+@router.get(
+    "/v1/sessions/{session_id}/agenda",
+    response_model=list[schemas.SegmentOut],
+    responses=_errors(401, 403, 404),
+    tags=["agenda"],
+)
+def get_agenda(session_id: SessionId, engine: DbEngine, _token: ReadToken) -> list[schemas.SegmentOut]:
+    """A session's agenda in time order (times in UTC; [] when it has none)."""
+    _session_or_404(engine, session_id)
+    return [_segment_out(s) for s in segments.agenda(engine, session_id)]
+
+
+@router.put(
+    "/v1/sessions/{session_id}/agenda",
+    response_model=list[schemas.SegmentOut],
+    responses={**_errors(400, 401, 403, 404), 422: {"model": schemas.Error | schemas.ValidationErrors}},
+    tags=["agenda"],
+)
+def put_agenda(
+    session_id: SessionId, body: schemas.AgendaIn, engine: DbEngine, token: WriteToken
+) -> list[schemas.SegmentOut]:
+    """Replace a session's whole agenda (an empty list clears it) and return it as stored.
+
+    Times with an offset are converted to UTC, times without one are taken as UTC (the photo times'
+    clock). 422 with a readable `detail` for a row without a name, one that ends before it starts, or
+    rows that overlap (a face belongs to one segment at most); nothing is changed then.
+    """
+    _session_or_404(engine, session_id)
+    wanted = [segments.Segment(row.name, row.starts_at, row.ends_at) for row in body]
+    try:
+        stored = segments.replace_agenda(engine, session_id, wanted, actor=token.actor)
+    except ValueError as exc:
+        _session_or_404(engine, session_id)  # deleted meanwhile: a 404, not a bad agenda
+        raise HTTPException(422, str(exc)) from None
+    return [_segment_out(s) for s in stored]
+
+
+@router.get(
+    "/v1/sessions/{session_id}/segments",
+    response_model=schemas.SegmentsResponse,
+    responses=_errors(401, 403, 404),
+    tags=["agenda"],
+)
+def get_segments(
+    session_id: SessionId, engine: DbEngine, settings: Settings, _token: ReadToken
+) -> schemas.SegmentsResponse:
+    """Per agenda segment: photos, readable and too-small faces, and, from the privacy threshold on,
+    the expression mix with 95% intervals and each share against the rest of the event (the Agenda
+    page's figures). Intervals are a bootstrap over photos (faces in one photo are not independent);
+    each row names its method. Segments under the threshold are counted but `shown: false`."""
+    _session_or_404(engine, session_id)
+    units = segments.unit_counts(engine, session_id)
+    min_faces = settings.min_faces_per_bucket
+    summaries = summarise_segments(units, segments.agenda(engine, session_id), min_faces=min_faces)
+    return schemas.SegmentsResponse(
+        session_id=session_id,
+        min_faces=min_faces,
+        confidence=CONFIDENCE,
+        outside_faces=outside_faces(units),
+        segments=[
+            schemas.SegmentSummary(
+                **_segment_out(s.segment).model_dump(),
+                photos=s.photos,
+                faces=s.faces,
+                small_faces=s.small_faces,
+                shown=s.shown,
+                mix=[schemas.SegmentShare.model_validate(i, from_attributes=True) for i in s.mix],
+                versus_rest=[
+                    schemas.SegmentDifference.model_validate(d, from_attributes=True) for d in s.versus_rest
+                ],
+            )
+            for s in summaries
+        ],
+    )
 
 
 def _photos_body(session_id: int, outcomes: list[FileOutcome]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from campus_fer.ingest import RefusalKind, Status
 from db.queries import MAX_NAME_LENGTH
+from db.timeutils import to_utc_naive
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -132,3 +133,89 @@ class VideoResponse(BaseModel):
     frames_already_stored: int
     faces_saved: int
     error: str | None = None
+
+
+#: Most segments one PUT may carry (a day's programme has a few dozen at most).
+MAX_AGENDA_SEGMENTS = 200
+
+
+def _stored_time(value: datetime) -> datetime:
+    """Aware times converted to UTC, naive ones taken as UTC (db.timeutils), as the database keeps them."""
+    try:
+        return to_utc_naive(value)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+class SegmentIn(BaseModel):
+    """One agenda entry: [starts_at, ends_at). Names are checked by db.segments.check_agenda, so an
+    empty name, an end before the start or an overlap is a 422 with a readable `detail`. Extra fields
+    (such as the `id` of a GET) are ignored, so a GET's answer can be sent back as it is."""
+
+    name: str = Field(max_length=MAX_NAME_LENGTH, examples=["Keynote"])
+    starts_at: Annotated[datetime, AfterValidator(_stored_time)] = Field(examples=["2025-05-03T09:15:00Z"])
+    ends_at: Annotated[datetime, AfterValidator(_stored_time)] = Field(examples=["2025-05-03T10:00:00Z"])
+
+
+AgendaIn = Annotated[list[SegmentIn], Field(max_length=MAX_AGENDA_SEGMENTS)]
+
+
+class SegmentOut(BaseModel):
+    id: int
+    name: str
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
+
+
+class FieldError(BaseModel):
+    """One problem FastAPI found in a request's shape (a 422 from validation)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrors(BaseModel):
+    detail: list[FieldError]
+
+
+class SegmentShare(BaseModel):
+    """An expression's top-label share of a segment's readable faces, with its 95% interval."""
+
+    expression: str
+    faces: int
+    share: float
+    low: float
+    high: float
+    method: str = Field(description="how the interval was made, e.g. bootstrap over photos")
+
+
+class SegmentDifference(BaseModel):
+    """Segment share minus the share in the rest of the event, with its 95% interval."""
+
+    expression: str
+    segment_share: float
+    rest_share: float
+    difference: float
+    low: float
+    high: float
+    clear: bool = Field(description="the interval excludes zero: larger than its uncertainty")
+    verdict: str
+    method: str
+
+
+class SegmentSummary(SegmentOut):
+    photos: int = Field(description="photos (or live frames) with a face in the segment")
+    faces: int = Field(description="readable faces")
+    small_faces: int = Field(description="faces too small to read, in no share")
+    shown: bool = Field(description="false below the privacy threshold: then no mix and no comparison")
+    mix: list[SegmentShare]
+    versus_rest: list[SegmentDifference]
+
+
+class SegmentsResponse(BaseModel):
+    session_id: int
+    min_faces: int = Field(description="the privacy threshold: segments with fewer readable faces are hidden")
+    confidence: float
+    outside_faces: int = Field(description="readable faces in no segment (they count in 'the rest')")
+    segments: list[SegmentSummary]

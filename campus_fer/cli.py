@@ -17,10 +17,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Column, Table
 from sqlalchemy.engine import Engine
 
+from campus_fer.agenda import SegmentSummary, agenda_from_csv, outside_faces, summarise_segments
 from campus_fer.folder_import import file_refs, find_photos, import_files, write_report
 from campus_fer.ingest import ALLOWED_EXTENSIONS, BatchSummary, FileOutcome
 from campus_fer.roles import operator
@@ -28,6 +30,7 @@ from db import queries, tokens
 from db.buckets import BUCKETS
 from db.engine import make_engine
 from db.models import TOKEN_SCOPES
+from db.segments import Segment, agenda, replace_agenda, unit_counts
 from db.settings import database_url
 from fer_core.config import served_model_path
 from fer_core.labels import EMOTIONS
@@ -42,8 +45,13 @@ app = typer.Typer(
 )
 sessions_app = typer.Typer(help="List, show and delete event sessions.", no_args_is_help=True)
 token_app = typer.Typer(help="Bearer tokens for the REST API (stored hashed).", no_args_is_help=True)
+agenda_app = typer.Typer(
+    help="A session's agenda, and the apparent-expression mix per segment with 95% intervals.",
+    no_args_is_help=True,
+)
 app.add_typer(sessions_app, name="sessions")
 app.add_typer(token_app, name="token")
+app.add_typer(agenda_app, name="agenda")
 
 console = Console()
 #: The CLI acts as the local operator (every role), named in the audit trail as cli:<os user>.
@@ -91,12 +99,12 @@ def _available_cores() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def _session(engine: Engine, key: str) -> queries.SessionInfo:
-    """A session by id or by exact name."""
+def _session(engine: Engine, key: str, code: int = 2) -> queries.SessionInfo:
+    """A session by id or by exact name; exit with `code` when there is none."""
     sessions = queries.list_event_sessions(engine)
     found = [s for s in sessions if s.name == key or (key.isdigit() and s.id == int(key))]
     if not found:
-        raise _fail(f"No session '{key}'. `campus-fer sessions list` shows them.")
+        raise _fail(f"No session '{key}'. `campus-fer sessions list` shows them.", code)
     return found[0]
 
 
@@ -340,6 +348,135 @@ def report(
     target = out or Path(report_filename(info))
     target.write_text(html, encoding="utf-8")
     console.print(f"Report of '{info.name}' written to {target} ({len(html) / 1e6:.1f} MB).")
+
+
+SessionKey = Annotated[str, typer.Argument(help="session id or name")]
+
+
+def _span(segment: Segment) -> str:
+    """'2025-05-03 09:15-10:00', with the end's date only when it is another day."""
+    same_day = segment.ends_at.date() == segment.starts_at.date()
+    return f"{segment.starts_at:%Y-%m-%d %H:%M}-{segment.ends_at:{'%H:%M' if same_day else '%Y-%m-%d %H:%M'}}"
+
+
+def _segments_table(stored: list[Segment]) -> Table:
+    table = Table("segment", Column("time (UTC)", no_wrap=True))
+    for segment in stored:
+        table.add_row(escape(segment.name), _span(segment))
+    return table
+
+
+@agenda_app.command("set")
+def agenda_set(
+    session: SessionKey,
+    csv_path: Annotated[
+        Path, typer.Option("--csv", exists=True, dir_okay=False, help="CSV with a name,start,end header")
+    ],
+    day: Annotated[
+        datetime | None,
+        typer.Option(
+            "--date", formats=["%Y-%m-%d"], help="event date for times like 09:15 (default: the session's)"
+        ),
+    ] = None,
+) -> None:
+    """Replace a session's agenda with the segments of a CSV file (as the Agenda page accepts it):
+
+    name,start,end / Keynote,09:15,10:00 (times on the photos' clock, UTC), or full dates and times.
+    Exit code 1 for a file that cannot be read or segments without a name, ending before they start
+    or overlapping; the stored agenda is then unchanged.
+    """
+    engine = _engine()
+    info = _session(engine, session, code=1)
+    try:
+        text = csv_path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(escape(f"Cannot read {csv_path} as UTF-8 text ({exc})."), 1) from None
+    try:
+        parsed = agenda_from_csv(text, day.date() if day else info.event_date)
+        stored = replace_agenda(engine, info.id, parsed, actor=ACTOR)
+    except ValueError as exc:
+        raise _fail(escape(f"{csv_path}: {exc} Nothing was changed."), 1) from None
+    name = escape(info.name)
+    console.print(f"Agenda of '{name}' saved: {len(stored)} segment{'s' * (len(stored) != 1)}.")
+    console.print(_segments_table(stored))
+
+
+@agenda_app.command("show")
+def agenda_show(session: SessionKey) -> None:
+    """Each segment's photos and faces, its apparent-expression mix with 95% intervals and how it
+    differed from the rest of the event (segments under the privacy threshold are hidden)."""
+    engine = _engine()
+    info = _session(engine, session, code=1)
+    stored = agenda(engine, info.id)
+    if not stored:
+        console.print(
+            f"'{escape(info.name)}' has no agenda; `campus-fer agenda set {info.id} --csv FILE` gives it one."
+        )
+        return
+    min_faces = state.settings.min_faces_per_bucket
+    units = unit_counts(engine, info.id)
+    summaries = summarise_segments(units, stored, min_faces=min_faces)
+    overview = Table(
+        "segment", Column("time (UTC)", no_wrap=True), "photos", "readable faces", "too small", "shown"
+    )
+    for s in summaries:
+        shown = "yes" if s.shown else f"hidden (fewer than {min_faces} faces)"
+        overview.add_row(
+            escape(s.segment.name), _span(s.segment), str(s.photos), str(s.faces), str(s.small_faces), shown
+        )
+    console.print(f"[bold]{escape(info.name)}[/bold] (id {info.id}): {len(stored)} segments")
+    console.print(overview)
+    if outside := outside_faces(units):
+        console.print(
+            f"{outside} readable faces fall outside every segment; they count in the rest of the event."
+        )
+    for s in (s for s in summaries if s.shown):
+        _print_segment(s)
+    if not any(s.shown for s in summaries):
+        console.print(f"No segment has {min_faces} readable faces yet, so none can be shown.")
+
+
+def _print_segment(summary: SegmentSummary) -> None:
+    """A shown segment's mix with intervals, its difference from the rest, and the clear verdicts."""
+    versus = {d.expression: d for d in summary.versus_rest}
+    table = Table(
+        "apparent expression", "faces", "share", "95% interval", "vs rest (points)",
+        title=f"{escape(summary.segment.name)}: {summary.faces} readable faces in {summary.photos} photos",
+    )  # fmt: skip
+    for share in summary.mix:
+        difference = versus.get(share.expression)
+        versus_text = (
+            f"{difference.difference * 100:+.1f} [{difference.low * 100:+.1f}, {difference.high * 100:+.1f}]"
+            if difference
+            else ""
+        )
+        table.add_row(
+            share.expression, str(share.faces), f"{share.share:.1%}",
+            f"{share.low:.1%} to {share.high:.1%}", versus_text,
+        )  # fmt: skip
+    console.print(table)
+    for what, methods in (("shares", summary.mix), ("differences", summary.versus_rest)):
+        if methods:
+            console.print(f"Intervals on {what}: {'; '.join(sorted({m.method for m in methods}))}.")
+    if not summary.versus_rest:
+        console.print("No comparison: the rest of the event has too few readable faces.")
+    elif summary.clear_differences:
+        for difference in summary.clear_differences:
+            console.print(f"- {difference.verdict}")
+    else:
+        console.print("- No expression differed from the rest of the event by more than its uncertainty.")
+
+
+@agenda_app.command("clear")
+def agenda_clear(session: SessionKey) -> None:
+    """Remove a session's agenda (its photos and faces stay)."""
+    engine = _engine()
+    info = _session(engine, session, code=1)
+    removed = len(agenda(engine, info.id))
+    replace_agenda(engine, info.id, [], actor=ACTOR)
+    console.print(
+        f"Agenda of '{escape(info.name)}' cleared ({removed} segment{'s' * (removed != 1)} removed)."
+    )
 
 
 def parse_age(text: str) -> int:
