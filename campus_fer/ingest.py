@@ -138,7 +138,7 @@ class Analysis:
     error: Exception | None = None
     already_stored: bool = False  # its hash was known to be in the session: not analysed again
     rgb: np.ndarray | None = field(default=None, repr=False)
-    given_time: datetime | None = None  # a time the caller knows (a video frame's); EXIF still wins
+    given_time: datetime | None = None  # a video frame's time (stored as time source 'video'); EXIF wins
 
 
 def content_hash(data: bytes) -> str:
@@ -326,11 +326,12 @@ def save_analysis(
             raise ValueError("a photo reported as already stored is not in the session")
         return _duplicate(name, stored)
     faces = analysis.faces
-    taken_at, time_source = (
-        (analysis.exif_time, "exif")
-        if analysis.exif_time
-        else (analysis.given_time or now or utcnow(), "upload")
-    )
+    if analysis.exif_time:
+        taken_at, time_source = analysis.exif_time, "exif"
+    elif analysis.given_time:
+        taken_at, time_source = analysis.given_time, "video"
+    else:
+        taken_at, time_source = now or utcnow(), "upload"
     result = queries.save_photo(
         engine,
         session_id,
@@ -344,13 +345,11 @@ def save_analysis(
         actor=actor,
     )
     annotated = _safe_preview(analysis.rgb, faces) if analysis.rgb is not None else None
-    when = (
-        "time from the camera (EXIF)"
-        if time_source == "exif"
-        else "time given with the file"
-        if analysis.given_time
-        else "no camera time in the file: upload time used"
-    )
+    when = {
+        "exif": "time from the camera (EXIF)",
+        "video": "time from the video's timestamp and the start time given",
+        "upload": "no camera time in the file: upload time used",
+    }[time_source]
     if result.status == "duplicate":
         status: Status = "duplicate"
         message = DUPLICATE_MESSAGE

@@ -39,7 +39,8 @@ COUNT_COLUMNS: tuple[str, ...] = tuple(f"n_{name}" for name in EMOTIONS)
 SUM_COLUMNS: tuple[str, ...] = tuple(f"sum_p_{name}" for name in EMOTIONS)
 
 SOURCES: tuple[str, ...] = ("photo", "live")
-TIME_SOURCES: tuple[str, ...] = ("exif", "upload")
+#: Where a photo's time came from: the camera (EXIF), the upload, or a video's timestamps + given start.
+TIME_SOURCES: tuple[str, ...] = ("exif", "upload", "video")
 
 #: SQLite only auto-increments an INTEGER PRIMARY KEY, PostgreSQL gets a 64-bit identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -78,7 +79,7 @@ class Photo(Base):
     __tablename__ = "photos"
     __table_args__ = (
         UniqueConstraint("session_id", "content_hash"),
-        CheckConstraint("time_source IN ('exif', 'upload')", name="time_source"),
+        CheckConstraint(f"time_source IN ({', '.join(repr(s) for s in TIME_SOURCES)})", name="time_source"),
         CheckConstraint("width > 0 AND height > 0 AND n_faces >= 0", name="sizes"),
     )
 

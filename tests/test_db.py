@@ -827,3 +827,50 @@ def test_migration_0002_backfills_face_size_and_keeps_every_row(db_url: str) -> 
         assert set(q.expression_trends(engine, "hour")["bucket_faces"]) == {2}
     finally:
         engine.dispose()
+
+
+def test_migration_0006_adds_the_video_time_source_and_keeps_every_row(db_url: str) -> None:
+    """SQLite rebuilds `photos` for the new CHECK: no observation may be lost to ON DELETE CASCADE."""
+    engine = make_engine(db_url, migrate=False)
+    try:
+        cfg = alembic_config()
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "0005")
+        session_id = q.create_event_session(engine, "before 0006", actor=ADMIN)
+        for hour in (9, 10):
+            save(engine, session_id, MON.replace(hour=hour), ["happy", "sad"])
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE photos SET time_source = 'video'")
+        before = {t: count_rows(engine, t) for t in ("photos", "observations", "hour_rollups")}
+        upgrade_to_head(engine)
+        assert {t: count_rows(engine, t) for t in before} == before == {
+            "photos": 2, "observations": 4, "hour_rollups": 2,
+        }  # fmt: skip
+        q.save_photo(
+            engine, session_id, content_hash="f" * 64, filename="talk.mp4 @ 00:00:01.0",
+            taken_at=MON.replace(hour=11), time_source="video", width=640, height=480,
+            faces=faces("neutral"), actor=ADMIN,
+        )  # fmt: skip
+        assert q.photo_results(engine, session_id)[-1]["time_source"] == "video"
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE photos SET time_source = 'guess'")
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        q.delete_event_session(engine, session_id, actor=ADMIN)  # the cascade still reaches observations
+        assert count_rows(engine, "observations") == count_rows(engine, "photos") == 0
+        # Down again: the 'video' frame becomes 'upload', nothing is lost.
+        session_id = q.create_event_session(engine, "after 0006", actor=ADMIN)
+        q.save_photo(
+            engine, session_id, content_hash="e" * 64, filename="talk.mp4 @ 00:00:02.0", taken_at=MON,
+            time_source="video", width=640, height=480, faces=faces("happy"), actor=ADMIN,
+        )  # fmt: skip
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "0005")
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT time_source FROM photos").scalars().all()
+        assert rows == ["upload"] and count_rows(engine, "observations") == 1
+    finally:
+        engine.dispose()

@@ -88,6 +88,8 @@ def test_interval_and_start_time_set_the_frame_times(engine, recognizer, clip: P
     )
     assert result.error is None
     assert [t for _, t, _ in stored(engine, session_id)] == [START + timedelta(seconds=s) for s in (0, 2, 4)]
+    assert {p["time_source"] for p in queries.photo_results(engine, session_id)} == {"video"}
+    assert all("video's timestamp" in frame.message for frame in result.frames)
 
 
 def test_truncated_video_keeps_the_frames_before_the_cut_and_says_why(engine, recognizer, tmp_path: Path):

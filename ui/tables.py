@@ -10,6 +10,8 @@ import pandas as pd
 from campus_fer.ingest import FileOutcome
 from fer_core.labels import EMOTIONS
 
+#: How the photo table names each db.models.TIME_SOURCES value.
+TIME_SOURCE_LABELS = {"exif": "camera (EXIF)", "upload": "upload", "video": "video timestamp"}
 STATUS_TEXT = {
     "saved": "saved",
     "no_face": "no face found",
@@ -50,7 +52,7 @@ def photos_table(photos: Sequence[dict]) -> pd.DataFrame:
             {
                 "file": p["filename"],
                 "taken at (UTC)": p["taken_at"],
-                "time from": "camera (EXIF)" if p["time_source"] == "exif" else "upload",
+                "time from": TIME_SOURCE_LABELS.get(p["time_source"], p["time_source"]),
                 "size": f"{p['width']}×{p['height']}",
                 "faces": p["n_faces"],
                 "apparent expressions": expression_counts(face["label"] for face in p["faces"]),
