@@ -28,7 +28,7 @@ from starlette.datastructures import UploadFile
 from api import schemas
 from api.auth import ReadToken, WriteToken
 from api.limits import BodySizeLimit, BodyTooLarge
-from campus_fer.agenda import outside_faces, summarise_segments
+from campus_fer.agenda import session_segments
 from campus_fer.ingest import (
     ALLOWED_EXTENSIONS,
     Analysis,
@@ -471,14 +471,13 @@ def get_segments(
     page's figures). Intervals are a bootstrap over photos (faces in one photo are not independent);
     each row names its method. Segments under the threshold are counted but `shown: false`."""
     _session_or_404(engine, session_id)
-    units = segments.unit_counts(engine, session_id)
     min_faces = settings.min_faces_per_bucket
-    summaries = summarise_segments(units, segments.agenda(engine, session_id), min_faces=min_faces)
+    cut = session_segments(engine, session_id, min_faces=min_faces)
     return schemas.SegmentsResponse(
         session_id=session_id,
         min_faces=min_faces,
         confidence=CONFIDENCE,
-        outside_faces=outside_faces(units),
+        outside_faces=cut.outside_faces,
         segments=[
             schemas.SegmentSummary(
                 **_segment_out(s.segment).model_dump(),
@@ -491,7 +490,7 @@ def get_segments(
                     schemas.SegmentDifference.model_validate(d, from_attributes=True) for d in s.versus_rest
                 ],
             )
-            for s in summaries
+            for s in cut.summaries
         ],
     )
 

@@ -2,7 +2,8 @@
 
 The statistics are campus_fer.stats' (a bootstrap over photos, since faces in one photo are not
 independent); this module only cuts a session's per-photo counts (db.segments.unit_counts) by
-segment and keeps segments under the privacy threshold hidden. No Streamlit, no SQL.
+segment and keeps segments under the privacy threshold hidden. No Streamlit and no SQL of its own:
+`session_segments` is the one place every door (pages, API, CLI, report) gets a session's segments.
 """
 
 from __future__ import annotations
@@ -14,15 +15,31 @@ from datetime import date, datetime, time
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Engine
 
-from campus_fer.stats import ShareDifference, ShareInterval, compare_segment, expression_intervals
+from campus_fer.stats import (
+    MIN_PHOTOS_FOR_BOOTSTRAP,
+    ShareDifference,
+    ShareInterval,
+    compare_segment,
+    expression_intervals,
+)
 from db.models import COUNT_COLUMNS
-from db.segments import OUTSIDE, Segment, check_agenda
+from db.segments import OUTSIDE, Segment, agenda, check_agenda, unit_counts
 
 #: Columns of the agenda table (typed in the app or pasted as CSV with this header).
 AGENDA_COLUMNS: tuple[str, ...] = ("name", "start", "end")
 AGENDA_EXAMPLE = (
     "name,start,end\nWelcome,09:00,09:15\nKeynote,09:15,10:00\nBreak,10:00,10:20\nWorkshop,10:20,11:30\n"
+)
+
+#: What the intervals are, for every page and report that shows them (Markdown).
+INTERVAL_NOTE = (
+    "Intervals are 95% intervals from a **bootstrap over photos**: whole photos are resampled, because "
+    "faces in one photo share the moment, the light and the joke, so they are not independent and an "
+    "interval that treats each face as a separate coin toss would be too narrow. With fewer than "
+    f"{MIN_PHOTOS_FOR_BOOTSTRAP} photos in a group the interval is Wilson's on faces (the table says so), "
+    "which may be too narrow. Only faces large enough to read are in the shares."
 )
 
 
@@ -146,6 +163,26 @@ def summarise_segments(
             )
         )
     return summaries
+
+
+@dataclass(frozen=True)
+class SessionSegments:
+    """A session's agenda cut: per-unit counts, each segment's summary, faces outside every segment."""
+
+    session_id: int
+    units: pd.DataFrame
+    summaries: list[SegmentSummary]
+
+    @property
+    def outside_faces(self) -> int:
+        return outside_faces(self.units)
+
+
+def session_segments(engine: Engine, session_id: int, *, min_faces: int, seed: int = 0) -> SessionSegments:
+    """Query a session's agenda and per-photo counts and summarise every segment (see summarise_segments)."""
+    units = unit_counts(engine, session_id)
+    summaries = summarise_segments(units, agenda(engine, session_id), min_faces=min_faces, seed=seed)
+    return SessionSegments(session_id, units, summaries)
 
 
 def outside_faces(units: pd.DataFrame) -> int:

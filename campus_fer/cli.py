@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Column, Table
 from sqlalchemy.engine import Engine
 
-from campus_fer.agenda import SegmentSummary, agenda_from_csv, outside_faces, summarise_segments
+from campus_fer.agenda import SegmentSummary, agenda_from_csv, session_segments
 from campus_fer.folder_import import file_refs, find_photos, import_files, write_report
 from campus_fer.ingest import ALLOWED_EXTENSIONS, BatchSummary, FileOutcome
 from campus_fer.roles import operator
@@ -30,7 +30,7 @@ from db import queries, tokens
 from db.buckets import BUCKETS
 from db.engine import make_engine
 from db.models import TOKEN_SCOPES
-from db.segments import Segment, agenda, replace_agenda, unit_counts
+from db.segments import Segment, agenda, replace_agenda
 from db.settings import database_url
 from fer_core.config import served_model_path
 from fer_core.labels import EMOTIONS
@@ -99,12 +99,12 @@ def _available_cores() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def _session(engine: Engine, key: str, code: int = 2) -> queries.SessionInfo:
-    """A session by id or by exact name; exit with `code` when there is none."""
+def _session(engine: Engine, key: str) -> queries.SessionInfo:
+    """A session by id or by exact name; exit 2 (a usage error, as for every command) when there is none."""
     sessions = queries.list_event_sessions(engine)
     found = [s for s in sessions if s.name == key or (key.isdigit() and s.id == int(key))]
     if not found:
-        raise _fail(f"No session '{key}'. `campus-fer sessions list` shows them.", code)
+        raise _fail(f"No session '{key}'. `campus-fer sessions list` shows them.")
     return found[0]
 
 
@@ -386,7 +386,7 @@ def agenda_set(
     or overlapping; the stored agenda is then unchanged.
     """
     engine = _engine()
-    info = _session(engine, session, code=1)
+    info = _session(engine, session)
     try:
         text = csv_path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -406,16 +406,15 @@ def agenda_show(session: SessionKey) -> None:
     """Each segment's photos and faces, its apparent-expression mix with 95% intervals and how it
     differed from the rest of the event (segments under the privacy threshold are hidden)."""
     engine = _engine()
-    info = _session(engine, session, code=1)
-    stored = agenda(engine, info.id)
-    if not stored:
+    info = _session(engine, session)
+    min_faces = state.settings.min_faces_per_bucket
+    cut = session_segments(engine, info.id, min_faces=min_faces)
+    summaries = cut.summaries
+    if not summaries:
         console.print(
             f"'{escape(info.name)}' has no agenda; `campus-fer agenda set {info.id} --csv FILE` gives it one."
         )
         return
-    min_faces = state.settings.min_faces_per_bucket
-    units = unit_counts(engine, info.id)
-    summaries = summarise_segments(units, stored, min_faces=min_faces)
     overview = Table(
         "segment", Column("time (UTC)", no_wrap=True), "photos", "readable faces", "too small", "shown"
     )
@@ -424,9 +423,9 @@ def agenda_show(session: SessionKey) -> None:
         overview.add_row(
             escape(s.segment.name), _span(s.segment), str(s.photos), str(s.faces), str(s.small_faces), shown
         )
-    console.print(f"[bold]{escape(info.name)}[/bold] (id {info.id}): {len(stored)} segments")
+    console.print(f"[bold]{escape(info.name)}[/bold] (id {info.id}): {len(summaries)} segments")
     console.print(overview)
-    if outside := outside_faces(units):
+    if outside := cut.outside_faces:
         console.print(
             f"{outside} readable faces fall outside every segment; they count in the rest of the event."
         )
@@ -471,7 +470,7 @@ def _print_segment(summary: SegmentSummary) -> None:
 def agenda_clear(session: SessionKey) -> None:
     """Remove a session's agenda (its photos and faces stay)."""
     engine = _engine()
-    info = _session(engine, session, code=1)
+    info = _session(engine, session)
     removed = len(agenda(engine, info.id))
     replace_agenda(engine, info.id, [], actor=ACTOR)
     console.print(

@@ -23,9 +23,9 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from sqlalchemy.engine import Engine
 
-from campus_fer.agenda import SegmentSummary, comparison_table, label_counts, mix_table, summarise_segments
+from campus_fer.agenda import SegmentSummary, comparison_table, label_counts, mix_table, session_segments
 from campus_fer.stats import ShareInterval, expression_intervals, intervals_frame
-from db import queries, segments
+from db import queries
 from db.timeutils import utcnow
 from fer_core.config import MODEL_CARD_PATH
 from fer_core.labels import READABLE_MIN_FACE_PX
@@ -79,7 +79,8 @@ def build_report(engine: Engine, session_id: int, *, min_faces: int, notice: str
     session = queries.get_event_session(engine, session_id)
     if session is None:
         raise ValueError(f"Event session {session_id} does not exist (was it deleted?).")
-    units = segments.unit_counts(engine, session_id)
+    cut = session_segments(engine, session_id, min_faces=min_faces)
+    units = cut.units
     seen = units.loc[units["faces"] + units["small_faces"] > 0, "observed_at"]
     first, last = (seen.min(), seen.max()) if len(seen) else (None, None)
     span = (last - first).total_seconds() if first is not None else 0.0
@@ -99,7 +100,7 @@ def build_report(engine: Engine, session_id: int, *, min_faces: int, notice: str
         mix=expression_intervals(label_counts(units), min_faces=min_faces),
         bucket=bucket,
         trends=trends,
-        segments=summarise_segments(units, segments.agenda(engine, session_id), min_faces=min_faces),
+        segments=cut.summaries,
         others=others,
         others_basis=basis,
         model_accuracy=metrics.test.accuracy if metrics else None,

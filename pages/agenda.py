@@ -9,6 +9,7 @@ import streamlit as st
 from campus_fer.agenda import (
     AGENDA_COLUMNS,
     AGENDA_EXAMPLE,
+    INTERVAL_NOTE,
     agenda_from_csv,
     agenda_from_table,
     agenda_table,
@@ -18,7 +19,6 @@ from campus_fer.agenda import (
     summarise_segments,
 )
 from campus_fer.roles import NotAllowed, allowed
-from campus_fer.stats import MIN_PHOTOS_FOR_BOOTSTRAP
 from db.queries import list_event_sessions
 from db.segments import agenda, replace_agenda, unit_counts
 from ui.auth import page_actor
@@ -28,14 +28,6 @@ from ui.segment_charts import difference_bars, segment_mix
 from ui.settings import load_settings
 
 require_entrypoint()
-
-INTERVAL_NOTE = (
-    "Intervals are 95% intervals from a **bootstrap over photos**: whole photos are resampled, because "
-    "faces in one photo share the moment, the light and the joke, so they are not independent and an "
-    "interval that treats each face as a separate coin toss would be too narrow. With fewer than "
-    f"{MIN_PHOTOS_FOR_BOOTSTRAP} photos in a group the interval is Wilson's on faces (the table says so), "
-    "which may be too narrow. Only faces large enough to read are in the shares."
-)
 
 settings = load_settings()
 engine = engine_or_stop(settings)

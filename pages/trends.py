@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
+from campus_fer.agenda import INTERVAL_NOTE
 from db.buckets import BUCKETS
 from db.queries import TooManyBucketsError, list_event_sessions
 from fer_core.labels import READABLE_MIN_FACE_PX
 from ui.charts import bucket_faces, session_bars, trend_area
 from ui.layout import require_entrypoint, session_label
 from ui.resources import database_errors, engine_or_stop
+from ui.segment_charts import segment_mix
 from ui.settings import load_settings
-from ui.trend_data import date_bounds, export_table, load_trends
+from ui.trend_data import date_bounds, export_table, load_segment_trends, load_trends
 
 require_entrypoint()
+
+BY_TIME, BY_SEGMENT = "time", "agenda segment"
+GROUPINGS = (BY_TIME, BY_SEGMENT)
 
 settings = load_settings()
 engine = engine_or_stop(settings)
@@ -41,8 +46,51 @@ chosen = filters[0].multiselect(
     placeholder="All sessions",
 )
 dates = filters[1].date_input("Dates (UTC, optional)", value=[], format="YYYY-MM-DD")
-bucket = filters[2].radio("Time bucket", BUCKETS, index=BUCKETS.index("hour"), horizontal=True)
+group_by = filters[2].radio(
+    "Group by",
+    GROUPINGS,
+    horizontal=True,
+    key="trends_group_by",
+    help="Agenda segments come from each session's agenda (Agenda page, API or CLI).",
+)
 start, end = date_bounds(dates if isinstance(dates, list | tuple) else [dates])
+
+if group_by == BY_SEGMENT:
+    picked = [by_id[i] for i in chosen] if chosen else sessions
+    with database_errors("load the agenda segments"):
+        grouped = load_segment_trends(engine, picked, start, end, min_faces)
+    if grouped.empty:
+        st.info(
+            "None of these sessions has an agenda in these dates — give a session its agenda on the "
+            "Agenda page to group its faces by segment."
+        )
+        st.page_link("pages/agenda.py", label="Go to Agenda", icon=":material/event_note:")
+        st.stop()
+    st.dataframe(grouped.overview, hide_index=True, width="stretch")
+    st.caption(
+        f"Segments with fewer than {min_faces} readable faces are hidden so that no individual can be "
+        "singled out."
+        + (
+            f" Sessions without an agenda here: {', '.join(grouped.sessions_without_agenda)}."
+            if grouped.sessions_without_agenda
+            else ""
+        )
+    )
+    if grouped.mix.empty:
+        st.warning(f"No segment has {min_faces} readable faces yet, so none can be shown.")
+        st.stop()
+    st.plotly_chart(segment_mix(grouped.mix), width="stretch", key="segment_trend_chart")
+    st.caption(INTERVAL_NOTE)
+    st.download_button(
+        "Download CSV",
+        grouped.mix.round({"share": 4, "low": 4, "high": 4}).to_csv(index=False).encode("utf-8"),
+        file_name="campus_fer_trends_segments.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+    st.stop()
+
+bucket = st.radio("Time bucket", BUCKETS, index=BUCKETS.index("hour"), horizontal=True, key="trends_bucket")
 
 try:
     with database_errors("load the trends"):

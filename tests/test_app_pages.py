@@ -288,7 +288,7 @@ def test_trends_page_shows_charts_and_hides_small_buckets(db_url, engine):
     csv = at.get("download_button")
     assert csv and csv[0].proto.label == "Download CSV"
 
-    at.radio[0].set_value("day").run()  # one day bucket with 17 faces: nothing hidden
+    at.radio(key="trends_bucket").set_value("day").run()  # one day bucket with 17 faces: nothing hidden
     assert not at.exception
     assert "Hidden with these filters: 1 session." in texts(at.caption)
 
@@ -312,10 +312,10 @@ def test_trends_page_minute_buckets_over_weeks_are_refused_with_a_message(db_url
     for day in (1, 30):
         queries.save_live_observations(engine, session_id, datetime(2025, 5, day, 10), faces(6))
     at = open_page("pages/trends.py")
-    at.radio[0].set_value("minute").run()
+    at.radio(key="trends_bucket").set_value("minute").run()
     assert not at.exception
     assert "Minute buckets are for following one event" in texts(at.warning)
-    at.radio[0].set_value("week").run()
+    at.radio(key="trends_bucket").set_value("week").run()
     assert len(at.get("plotly_chart")) == 3
 
 

@@ -164,7 +164,7 @@ def test_bad_csv_exits_1_with_a_readable_message_and_changes_nothing(seeded, tmp
     assert len(agenda_changes(engine, session_id)) == audited
 
 
-def test_unknown_session_exits_1(seeded, tmp_path: Path):
+def test_unknown_session_exits_2(seeded, tmp_path: Path):
     url, _, _ = seeded
     csv_path = tmp_path / "agenda.csv"
     csv_path.write_text(AGENDA, encoding="utf-8")
@@ -174,5 +174,5 @@ def test_unknown_session_exits_1(seeded, tmp_path: Path):
         ("clear", "No such event"),
     ):
         result = invoke(url, *args)
-        assert result.exit_code == 1, args
+        assert result.exit_code == 2, args  # like every other command given an unknown session
         assert f"No session '{args[1]}'" in result.output

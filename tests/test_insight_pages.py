@@ -3,14 +3,16 @@ temporary SQLite file seeded with a term of synthetic observations (tests/term_d
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from campus_fer.agenda import agenda_from_csv, session_segments
 from db import queries, segments
 from tests.actors import ORGANIZER
-from tests.term_data import WEEKS, seed_term
+from tests.term_data import AGENDA, WEEKS, seed_term
 from tests.test_app_pages import db_url, engine, open_page, texts  # noqa: F401 (fixtures)
 from tests.test_video import CLIP_FACES, steady_times, write_clip
 
@@ -43,6 +45,34 @@ def test_agenda_page_shows_segments_with_intervals_and_verdicts(db_url, engine, 
     assert "'happy' was" in markdown and "more frequent than in the rest of the event" in markdown
     overview = table_with(at, "readable faces")
     assert list(overview["segment"]) == ["Welcome", "Keynote", "Break", "Workshop"]
+
+
+def test_trends_page_groups_by_agenda_segment_across_sessions(db_url, engine, term):  # noqa: F811
+    at = open_page("pages/trends.py")
+    at.radio(key="trends_group_by").set_value("agenda segment").run()
+    assert not at.exception, [e.value for e in at.exception]
+    overview = table_with(at, "readable faces")
+    assert list(overview["segment"]) == ["Welcome", "Keynote", "Break", "Workshop"]
+    assert set(overview["session"]) == {f"Week {len(term.session_ids)} seminar"}
+    expected = {
+        s.segment.name: s.faces for s in session_segments(engine, term.with_agenda, min_faces=1).summaries
+    }
+    assert dict(zip(overview["segment"], overview["readable faces"])) == expected
+    assert "Sessions without an agenda here" in texts(at.caption)
+    assert "bootstrap over photos" in texts(at.caption)
+    assert len(at.get("plotly_chart")) == 1
+    # A second session with an agenda: the chart names the session with each segment.
+    other = term.session_ids[0]
+    day = queries.get_event_session(engine, other).event_date
+    segments.replace_agenda(engine, other, agenda_from_csv(AGENDA, day), actor=ORGANIZER)
+    at.run()
+    assert set(table_with(at, "readable faces")["session"]) == {"Week 1 seminar", f"Week {WEEKS} seminar"}
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    assert "Week 1 seminar · Keynote" in {x for bar in bars for x in bar["x"]}
+    # Only one session picked: its segments alone, and none of the others is listed as lacking one.
+    at.multiselect[0].set_value([other]).run()
+    assert set(table_with(at, "readable faces")["session"]) == {"Week 1 seminar"}
+    assert "Sessions without an agenda here" not in texts(at.caption)
 
 
 def test_agenda_page_saves_a_pasted_agenda_and_hides_small_segments(db_url, engine):  # noqa: F811

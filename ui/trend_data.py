@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from campus_fer.agenda import mix_table, session_segments
 from db import queries
 
 
@@ -68,3 +69,52 @@ def export_table(data: TrendData) -> pd.DataFrame:
     table["share"] = table["share"].round(4)
     table["mean_probability"] = table["mean_probability"].round(4)
     return table
+
+
+@dataclass(frozen=True)
+class SegmentTrends:
+    """The trends grouped by agenda segment instead of time, over the sessions that have an agenda."""
+
+    overview: pd.DataFrame  # one row per segment: counts and whether it is shown
+    mix: pd.DataFrame  # campus_fer.agenda.mix_table rows; `segment` says "session · segment" across sessions
+    sessions_without_agenda: list[str]
+
+    @property
+    def empty(self) -> bool:
+        return self.overview.empty
+
+
+OVERVIEW_COLUMNS = ["session", "segment", "start", "end", "photos", "readable faces", "too small", "shown"]
+
+
+def load_segment_trends(
+    engine: Engine,
+    sessions: Sequence[queries.SessionInfo],
+    start: datetime | None,
+    end: datetime | None,
+    min_faces: int,
+) -> SegmentTrends:
+    """Every segment of `sessions` overlapping [start, end) with its mix and 95% intervals (bootstrap
+    over photos); segments under `min_faces` readable faces are listed but not shown."""
+    rows, mixes, without = [], [], []
+    for info in sessions:
+        summaries = [
+            s
+            for s in session_segments(engine, info.id, min_faces=min_faces).summaries
+            if (start is None or s.segment.ends_at > start) and (end is None or s.segment.starts_at < end)
+        ]
+        if not summaries:
+            without.append(info.name)
+            continue
+        for s in summaries:
+            rows.append(
+                (info.name, s.segment.name, s.segment.starts_at, s.segment.ends_at, s.photos, s.faces,
+                 s.small_faces, "yes" if s.shown else f"hidden (fewer than {min_faces} faces)")
+            )  # fmt: skip
+        mix = mix_table(summaries)
+        mix.insert(0, "session", info.name)
+        mixes.append(mix)
+    mix = pd.concat(mixes, ignore_index=True) if mixes else mix_table([]).assign(session=pd.Series(dtype=str))
+    if mix["session"].nunique() > 1:  # segment names repeat across events: name the event too
+        mix["segment"] = mix["session"] + " · " + mix["segment"]
+    return SegmentTrends(pd.DataFrame(rows, columns=OVERVIEW_COLUMNS), mix, without)
