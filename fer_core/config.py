@@ -39,6 +39,8 @@ METRICS_PATH: Path = MODELS_DIR / "metrics.json"
 HISTORY_PATH: Path = MODELS_DIR / "history.csv"
 #: The small-face fine-tuning of the accurate model (training.train --init-weights), after HISTORY_PATH's run.
 FINETUNE_HISTORY_PATH: Path = MODELS_DIR / "fer_cnn.finetune_history.csv"
+#: How the served model was assembled from several trained CNNs (training.ensemble): one entry per member.
+ENSEMBLE_PATH: Path = MODELS_DIR / "ensemble.json"
 MODEL_CARD_PATH: Path = MODELS_DIR / "MODEL_CARD.md"
 
 #: Where FER2013 is looked for when no path is given (the shared dataset beside the repo).

@@ -128,6 +128,25 @@ def test_distil_a_smaller_student_from_the_committed_model(fer2013_path: Path, t
     assert sorted(shape[0] for shape in kernels) == [8, 16]  # the student's two convolutions
     assert Recognizer(onnx_out).predict_faces(np.zeros((2, 48, 48), np.uint8)).shape == (2, 7)
 
+    # An ensemble of the student with itself: since the mean of two equal logit vectors is that
+    # vector (a sum would sharpen the softmax), exactly the student's probabilities.
+    ensemble_onnx, record = tmp_path / "ensemble.onnx", tmp_path / "ensemble.json"
+    member = str(run_dir / "best.keras")
+    built = _run_cli(
+        "training.ensemble", "--members", member, member, "--keras-out", str(tmp_path / "e.keras"),
+        "--onnx-out", str(ensemble_onnx), "--record-out", str(record),
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+    graph = onnx.load(str(ensemble_onnx)).graph
+    assert [n.op_type for n in graph.node].count("Softmax") == 1  # one softmax: one temperature fits
+    faces = np.random.default_rng(1).integers(0, 256, (16, 48, 48), dtype=np.uint8)
+    np.testing.assert_allclose(
+        Recognizer(ensemble_onnx).predict_faces(faces), Recognizer(onnx_out).predict_faces(faces), atol=1e-5
+    )
+    members = json.loads(record.read_text())["members"]
+    assert [m["run"] for m in members] == [str(run_dir)] * 2
+    assert (members[0]["epochs"], members[0]["epochs_run"]) == (1, 1)
+
 
 def test_widths_and_convs_must_pair_up(tmp_path: Path) -> None:
     result = _run_cli(

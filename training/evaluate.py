@@ -18,6 +18,7 @@ import numpy as np
 
 from fer_core.config import (
     CACHE_DIR,
+    ENSEMBLE_PATH,
     FER2013_PATH,
     FINETUNE_HISTORY_PATH,
     HISTORY_PATH,
@@ -238,6 +239,8 @@ def evaluate(
     history = read_history(history_path)
     results["training"] = training_summary(history)
     results["fine_tuning"] = training_summary(read_history(FINETUNE_HISTORY_PATH))
+    if ENSEMBLE_PATH.exists() and model_path == ONNX_MODEL_PATH:
+        results["ensemble"] = json.loads(ENSEMBLE_PATH.read_text())
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "metrics.json").write_text(json.dumps(results, indent=2))
     plot_confusion(results["splits"]["PrivateTest"], out_dir / "confusion_matrix.png")
