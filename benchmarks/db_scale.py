@@ -24,11 +24,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-import sqlalchemy as sa
 from sqlalchemy import Engine, insert
 
 from db import queries
-from db.engine import make_engine, writer
+from db.engine import make_engine, scratch_postgres_schema, writer
 from db.models import EventSession, Photo
 from fer_core.labels import NUM_CLASSES
 
@@ -91,17 +90,8 @@ def _fresh_database(backend: str, pg_url: str | None) -> Iterator[str]:
         return
     if not pg_url:
         raise SystemExit("PostgreSQL needs --pg-url or CAMPUS_FER_TEST_POSTGRES_URL")
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_url)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        url = sa.make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    with scratch_postgres_schema(pg_url, prefix="bench") as url:
+        yield url
 
 
 def _refused(engine: Engine) -> list:

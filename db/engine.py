@@ -122,3 +122,22 @@ def _sqlite_on_begin(connection: sa.Connection) -> None:
     if mode not in _BEGIN_MODES:
         raise ValueError(f"{SQLITE_BEGIN_OPTION} must be one of {_BEGIN_MODES}, not {mode!r}")
     connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+@contextmanager
+def scratch_postgres_schema(base_url: str, prefix: str = "scratch") -> Iterator[str]:
+    """A URL for a new, empty PostgreSQL schema on `base_url`'s server, dropped with all it holds on
+    exit: for tests and benchmarks that need a database of their own beside others."""
+    import uuid
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(base_url)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()

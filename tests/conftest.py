@@ -9,13 +9,12 @@ fail in CI.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
+from db.engine import scratch_postgres_schema
 from fer_core.config import CACHE_DIR, FER2013_PATH, ONNX_MODEL_PATH
 from fer_core.data import FaceDataset, load_fer2013
 
@@ -61,15 +60,5 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'campus_fer.sqlite3'}"
         return
-    base = _postgres_base_url()
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    with scratch_postgres_schema(_postgres_base_url(), prefix="test") as url:
+        yield url

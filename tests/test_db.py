@@ -72,6 +72,14 @@ def faces(*labels: str) -> list[Face]:
     return [face(label) for label in labels]
 
 
+def migrate(engine: sa.Engine, revision: str, *, down: bool = False) -> None:
+    """Alembic upgrade (or downgrade) of `engine` to `revision`, in one transaction."""
+    cfg = alembic_config()
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(cfg, revision)
+
+
 def count_rows(engine: sa.Engine, table: str, session_id: int | None = None) -> int:
     sql = f"SELECT count(*) FROM {table}" + (
         "" if session_id is None else f" WHERE session_id = {session_id}"
@@ -242,10 +250,7 @@ def test_migrations_create_the_schema_and_rerun_as_no_op(db_url: str) -> None:
 def test_downgrade_to_base_and_back(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
-        cfg = alembic_config()
-        with engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.downgrade(cfg, "base")
+        migrate(engine, "base", down=True)
         assert "observations" not in sa.inspect(engine).get_table_names()
         upgrade_to_head(engine)
         assert "observations" in sa.inspect(engine).get_table_names()
@@ -800,10 +805,8 @@ def test_migration_0002_backfills_face_size_and_keeps_every_row(db_url: str) -> 
 
     engine = make_engine(db_url, migrate=False)
     try:
-        cfg = alembic_config()
+        migrate(engine, "0001")
         with engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "0001")
             connection.exec_driver_sql(
                 "INSERT INTO event_sessions (id, name, tags, created_at) "
                 "VALUES (1, 'old', '[]', '2026-03-02')"
@@ -830,13 +833,10 @@ def test_migration_0002_backfills_face_size_and_keeps_every_row(db_url: str) -> 
 
 
 def test_migration_0006_adds_the_video_time_source_and_keeps_every_row(db_url: str) -> None:
-    """SQLite rebuilds `photos` for the new CHECK: no observation may be lost to ON DELETE CASCADE."""
+    """SQLite edits `photos`' CHECK in place: a rebuild would lose observations to ON DELETE CASCADE."""
     engine = make_engine(db_url, migrate=False)
     try:
-        cfg = alembic_config()
-        with engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "0005")
+        migrate(engine, "0005")
         session_id = q.create_event_session(engine, "before 0006", actor=ADMIN)
         for hour in (9, 10):
             save(engine, session_id, MON.replace(hour=hour), ["happy", "sad"])
@@ -866,9 +866,7 @@ def test_migration_0006_adds_the_video_time_source_and_keeps_every_row(db_url: s
             engine, session_id, content_hash="e" * 64, filename="talk.mp4 @ 00:00:02.0", taken_at=MON,
             time_source="video", width=640, height=480, faces=faces("happy"), actor=ADMIN,
         )  # fmt: skip
-        with engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.downgrade(cfg, "0005")
+        migrate(engine, "0005", down=True)
         with engine.connect() as connection:
             rows = connection.exec_driver_sql("SELECT time_source FROM photos").scalars().all()
         assert rows == ["upload"] and count_rows(engine, "observations") == 1
