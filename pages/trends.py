@@ -71,8 +71,9 @@ if group_by == BY_SEGMENT:
         f"Segments with fewer than {min_faces} readable faces are hidden so that no individual can be "
         "singled out."
         + (
-            f" Sessions without an agenda here: {', '.join(grouped.sessions_without_agenda)}."
-            if grouped.sessions_without_agenda
+            f" Sessions without an agenda here: {len(without)} ({', '.join(without[:3])}"
+            f"{', ...' if len(without) > 3 else ''}); give them one on the Agenda page."
+            if (without := grouped.sessions_without_agenda)
             else ""
         )
     )

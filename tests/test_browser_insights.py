@@ -85,6 +85,17 @@ def test_agenda_page_draws_segments_and_comparisons(page, server: Server, term):
     keep(screenshot(page, "agenda"), "agenda")
 
 
+def test_trends_page_groups_by_agenda_segment_in_chromium(page, server: Server, term):  # noqa: F811
+    open_path(page, server, "trends", "Mood trends")
+    page.get_by_text("agenda segment", exact=True).click()
+    wait_until_idle(page)
+    wait_for_charts(page, 1)
+    page.get_by_text("Apparent expressions per agenda segment", exact=False).first.wait_for()
+    for segment in ("Keynote", "Workshop"):  # category ticks drawn by plotly.js
+        assert page.locator("g.xtick text", has_text=segment).count() == 1
+    keep(screenshot(page, "mood_trends_segments"), "mood_trends_segments")
+
+
 def test_wellbeing_page_flags_the_last_week(page, server: Server, term):  # noqa: F811
     open_path(page, server, "wellbeing", "Wellbeing signals")
     wait_for_charts(page, 1)
