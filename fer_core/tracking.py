@@ -9,6 +9,8 @@ milliseconds per frame.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
@@ -45,21 +47,28 @@ def _grid_points(box: Box) -> np.ndarray:
     return np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 1, 2).astype(np.float32)
 
 
-def follow_box(previous: np.ndarray, current: np.ndarray, box: Box) -> Box | None:
-    """`box` moved by the median optical flow of its points from the previous to the current
-    gray frame; None when the face could not be followed."""
-    points = _grid_points(box)
+def follow_boxes(previous: np.ndarray, current: np.ndarray, boxes: Sequence[Box]) -> list[Box | None]:
+    """Each box moved by the median optical flow of its points from the previous to the current
+    gray frame (None where the face could not be followed). One Lucas-Kanade call for all boxes:
+    the image pyramids are built once per frame, not once per face."""
+    if not boxes:
+        return []
+    points = np.concatenate([_grid_points(box) for box in boxes])
     moved, status, error = cv2.calcOpticalFlowPyrLK(previous, current, points, None, **_LK_PARAMS)
     ok = (status.ravel() == 1) & (error.ravel() < _MAX_PATCH_ERROR)
-    if ok.sum() < _MIN_TRACKED_SHARE * len(points):
-        return None
-    dx, dy = np.median((moved - points)[ok].reshape(-1, 2), axis=0)
-    x, y, w, h = box
+    per_box = _GRID * _GRID
     height, width = current.shape[:2]
-    new_x, new_y = int(round(x + dx)), int(round(y + dy))
-    if new_x + w <= 0 or new_y + h <= 0 or new_x >= width or new_y >= height:
-        return None  # followed out of the frame
-    return new_x, new_y, w, h
+    followed: list[Box | None] = []
+    for i, (x, y, w, h) in enumerate(boxes):
+        mine = slice(i * per_box, (i + 1) * per_box)
+        if ok[mine].sum() < _MIN_TRACKED_SHARE * per_box:
+            followed.append(None)
+            continue
+        dx, dy = np.median((moved[mine] - points[mine])[ok[mine]].reshape(-1, 2), axis=0)
+        new_x, new_y = int(round(x + dx)), int(round(y + dy))
+        outside = new_x + w <= 0 or new_y + h <= 0 or new_x >= width or new_y >= height
+        followed.append(None if outside else (new_x, new_y, w, h))  # None: followed out of the frame
+    return followed
 
 
 class FaceTracker:
@@ -81,10 +90,11 @@ class FaceTracker:
             self._faces = self.recognizer.classify_detected([self.recognizer.detect_faces(rgb)])[0]
             self._since_detection = 0
         else:
+            moved = follow_boxes(previous, gray, [face.box for face in self._faces])
             followed = [
                 (box, face.detection_score)
-                for face in self._faces
-                if (box := follow_box(previous, gray, face.box)) is not None
+                for face, box in zip(self._faces, moved, strict=True)
+                if box is not None
             ]
             crops = (
                 np.stack([face_to_uint8(gray, box) for box, _ in followed])
