@@ -146,17 +146,17 @@ def delete_event_session(engine: Engine, session_id: int, *, actor: Actor) -> No
 
 
 def _session_infos(engine: Engine, session_id: int | None) -> list[SessionInfo]:
-    photos = select(Photo.session_id, func.count().label("n")).group_by(Photo.session_id).subquery()
     hours = hour_rollups_table
-    faces = (
-        select(
-            hours.c.session_id,
-            func.sum(hours.c.faces).label("n"),
-            func.sum(hours.c.small_faces).label("small"),
-        )
-        .group_by(hours.c.session_id)
-        .subquery()
-    )
+    photos = select(Photo.session_id, func.count().label("n")).group_by(Photo.session_id)
+    faces = select(
+        hours.c.session_id,
+        func.sum(hours.c.faces).label("n"),
+        func.sum(hours.c.small_faces).label("small"),
+    ).group_by(hours.c.session_id)
+    if session_id is not None:  # count one session's rows, not every session's (each API request)
+        photos = photos.where(Photo.session_id == session_id)
+        faces = faces.where(hours.c.session_id == session_id)
+    photos, faces = photos.subquery(), faces.subquery()
     query = (
         select(
             EventSession,
