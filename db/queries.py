@@ -32,7 +32,7 @@ from db.models import (
     observations_table,
 )
 from db.timeutils import floor_to, to_utc_naive, utcnow
-from fer_core.labels import EMOTIONS, READABLE_MIN_FACE_PX
+from fer_core.labels import EMOTIONS, READABLE_MIN_FACE_PX, is_readable
 
 #: Longest event-session name accepted (the column is VARCHAR(200)).
 MAX_NAME_LENGTH = 200
@@ -514,7 +514,7 @@ def photo_results(engine: Engine, session_id: int) -> list[dict]:
             {
                 "box": (row.box_x, row.box_y, row.box_w, row.box_h),
                 "face_size": row.face_size,
-                "readable": row.face_size is None or row.face_size >= READABLE_MIN_FACE_PX,
+                "readable": is_readable(row.face_size),
                 "label": EMOTIONS[row.top_label],
                 "confidence": row.confidence,
                 "probabilities": {name: getattr(row, f"p_{name}") for name in EMOTIONS},

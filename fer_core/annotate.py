@@ -11,7 +11,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from fer_core.labels import EMOTION_COLORS, READABLE_MIN_FACE_PX, UNCERTAIN_BELOW
+from fer_core.labels import EMOTION_COLORS, is_readable, is_uncertain
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _FALLBACK_COLOR = (255, 255, 255)
@@ -44,7 +44,7 @@ def hex_to_rgb(color: str) -> tuple[int, int, int]:
 def caption(label: str, confidence: float) -> str:
     """'happy 87%' above a face, or 'uncertain (happy 31%)' under the confidence floor."""
     text = f"{label} {round(100 * confidence):d}%"
-    return text if confidence >= UNCERTAIN_BELOW else f"uncertain ({text})"
+    return f"uncertain ({text})" if is_uncertain(confidence) else text
 
 
 def _text_color(background: tuple[int, int, int]) -> tuple[int, int, int]:
@@ -97,11 +97,11 @@ def annotate(image: np.ndarray, faces: Sequence[AnnotatedFace]) -> np.ndarray:
     font_scale, thickness = _scale(out)
     for face in faces:
         x, y, w, h = (int(v) for v in face.box)
-        if min(w, h) < READABLE_MIN_FACE_PX:  # counted, not read: a thin grey box with a short note
+        if not is_readable(min(w, h)):  # counted, not read: a thin grey box with a short note
             cv2.rectangle(out, (x, y), (x + w, y + h), _NOT_READ_COLOR, max(1, thickness // 2))
             draw_label(out, TOO_SMALL_TEXT, (x, y), _NOT_READ_COLOR, font_scale * 0.7, max(1, thickness - 1))
             continue
-        if face.confidence < UNCERTAIN_BELOW:
+        if is_uncertain(face.confidence):
             color = _NOT_READ_COLOR
         elif face.label in EMOTION_COLORS:
             color = hex_to_rgb(EMOTION_COLORS[face.label])

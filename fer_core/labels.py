@@ -41,6 +41,17 @@ READABLE_MIN_ACCURACY: float = 0.55
 UNCERTAIN_BELOW: float = 0.4
 
 
+def is_readable(face_size: int | None) -> bool:
+    """Whether a face of this size (short side of its box, px) counts in expression shares; a face of
+    unknown size (rows from before sizes were stored) counts."""
+    return face_size is None or face_size >= READABLE_MIN_FACE_PX
+
+
+def is_uncertain(confidence: float) -> bool:
+    """Whether no expression stands out enough to draw it as read (display only)."""
+    return confidence < UNCERTAIN_BELOW
+
+
 def crop_side(face_size: float) -> float:
     """Side of the square crop the model reads for a face box of `face_size` px (FACE_MARGIN each side)."""
     return face_size * (1.0 + 2.0 * FACE_MARGIN)

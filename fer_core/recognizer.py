@@ -11,7 +11,7 @@ import numpy as np
 from fer_core.config import ONNX_MODEL_PATH
 from fer_core.detect import Box, FaceDetector, YuNetDetector
 from fer_core.images import ImageError, ImageSource, load_image
-from fer_core.labels import EMOTIONS, INPUT_SIZE, NUM_CLASSES, READABLE_MIN_FACE_PX, UNCERTAIN_BELOW
+from fer_core.labels import EMOTIONS, INPUT_SIZE, NUM_CLASSES, is_readable, is_uncertain
 from fer_core.preprocess import face_to_uint8, to_gray, to_model_input
 
 #: Longest side a photo is decoded to before detection; larger photos only cost time.
@@ -46,12 +46,12 @@ class FaceResult:
     @property
     def readable(self) -> bool:
         """False for faces below the readability floor: detected, but left out of expression shares."""
-        return self.face_size >= READABLE_MIN_FACE_PX
+        return is_readable(self.face_size)
 
     @property
     def uncertain(self) -> bool:
         """True when no expression stands out (display only; the probabilities are kept whole)."""
-        return self.confidence < UNCERTAIN_BELOW
+        return is_uncertain(self.confidence)
 
     def as_dict(self) -> dict:
         return {
