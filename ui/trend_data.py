@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from campus_fer.agenda import mix_table, session_segments
 from db import queries
+from db.segments import Segment, agenda
 
 
 @dataclass(frozen=True)
@@ -96,16 +97,18 @@ def load_segment_trends(
 ) -> SegmentTrends:
     """Every segment of `sessions` overlapping [start, end) with its mix and 95% intervals (bootstrap
     over photos); segments under `min_faces` readable faces are listed but not shown."""
+
+    def in_dates(segment: Segment) -> bool:
+        return (start is None or segment.ends_at > start) and (end is None or segment.starts_at < end)
+
     rows, mixes, without = [], [], []
     for info in sessions:
-        summaries = [
-            s
-            for s in session_segments(engine, info.id, min_faces=min_faces).summaries
-            if (start is None or s.segment.ends_at > start) and (end is None or s.segment.starts_at < end)
-        ]
-        if not summaries:
+        if not any(in_dates(s) for s in agenda(engine, info.id)):  # no faces queried, no bootstrap
             without.append(info.name)
             continue
+        summaries = [
+            s for s in session_segments(engine, info.id, min_faces=min_faces).summaries if in_dates(s.segment)
+        ]
         for s in summaries:
             rows.append(
                 (info.name, s.segment.name, s.segment.starts_at, s.segment.ends_at, s.photos, s.faces,
