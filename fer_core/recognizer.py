@@ -12,6 +12,7 @@ from fer_core.config import ONNX_MODEL_PATH
 from fer_core.detect import Box, FaceDetector, YuNetDetector
 from fer_core.images import ImageError, ImageSource, load_image
 from fer_core.labels import EMOTIONS, INPUT_SIZE, NUM_CLASSES, is_readable, is_uncertain
+from fer_core.model_info import model_id_from_metadata
 from fer_core.preprocess import face_to_uint8, to_gray, to_model_input
 
 #: Longest side a photo is decoded to before detection; larger photos only cost time.
@@ -90,6 +91,8 @@ class Recognizer:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
         self._input_name = self._session.get_inputs()[0].name
+        #: Short id of the model (ONNX metadata), stored with every reading so models are never mixed.
+        self.model_id = model_id_from_metadata(self._session.get_modelmeta().custom_metadata_map)
         self.detector = detector if detector is not None else YuNetDetector()
         self.tta, self.batch_size, self.model_path = tta, batch_size, model_path
 
