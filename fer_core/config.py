@@ -47,6 +47,10 @@ MODEL_CARD_PATH: Path = MODELS_DIR / "MODEL_CARD.md"
 FER2013_PATH: Path = Path(
     os.environ.get("FER2013_PATH", PROJECT_ROOT.parent / "shared" / "datasets" / "fer2013" / "fer2013.csv.gz")
 )
+#: FER+ crowd votes for the same rows (10 raters per image), in FER2013's row order.
+FERPLUS_PATH: Path = Path(
+    os.environ.get("FERPLUS_PATH", PROJECT_ROOT.parent / "shared" / "datasets" / "ferplus" / "fer2013new.csv")
+)
 #: Local scratch space (parsed-data cache, training runs); never committed.
 CACHE_DIR: Path = Path(os.environ.get("FER_CACHE_DIR", PROJECT_ROOT / ".cache"))
 RUNS_DIR: Path = PROJECT_ROOT / "runs"

@@ -162,3 +162,75 @@ def stratified_split(
     indices = np.arange(len(labels))
     train_idx, val_idx = train_test_split(indices, test_size=val_fraction, random_state=seed, stratify=labels)
     return np.sort(train_idx), np.sort(val_idx)
+
+
+#: FER+ vote columns (its CSV order, which also breaks ties: neutral first) and their FER2013 class.
+FERPLUS_COLUMNS: tuple[str, ...] = (
+    "neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF",
+)  # fmt: skip
+FERPLUS_TO_EMOTION: dict[str, str] = {
+    "neutral": "neutral",
+    "happiness": "happy",
+    "surprise": "surprise",
+    "sadness": "sad",
+    "anger": "angry",
+    "disgust": "disgust",
+    "fear": "fear",
+}
+
+
+@dataclass(frozen=True)
+class FerPlusVotes:
+    """FER+ crowd votes aligned row for row with FER2013.
+
+    `votes` (N, 7) counts the raters per expression in EMOTIONS order. Contempt, "unknown" and
+    "not a face" have no FER2013 class: their votes are not in `votes`, and a row whose plurality
+    (ties broken in the CSV's column order) is one of them, or that FER+ dropped (no image name),
+    is not `usable`. `majority` is the plurality expression of usable rows, -1 elsewhere.
+    """
+
+    votes: np.ndarray
+    majority: np.ndarray
+    usable: np.ndarray
+    splits: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.majority.shape[0])
+
+    def distributions(self) -> np.ndarray:
+        """Each usable row's votes as probabilities over the 7 expressions (zeros elsewhere)."""
+        totals = self.votes.sum(axis=1, keepdims=True)
+        return np.where(self.usable[:, None], self.votes / np.maximum(totals, 1.0), 0.0).astype(np.float32)
+
+
+def load_ferplus(path: str | Path) -> FerPlusVotes:
+    """Read FER+'s `fer2013new.csv` (Usage, Image name, 10 vote columns)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"FER+ votes not found at {path}")
+    counts, splits, named = [], [], []
+    with _open_text(path) as handle:
+        reader = csv.reader(handle)
+        header = tuple(h.strip() for h in next(reader, ()))
+        if header != ("Usage", "Image name", *FERPLUS_COLUMNS):
+            raise MalformedDataError(f"{path}: unexpected header {header!r}")
+        for line_no, row in enumerate(reader, start=2):
+            if len(row) != len(header):
+                raise MalformedDataError(
+                    f"{path}: row {line_no} has {len(row)} fields, expected {len(header)}"
+                )
+            try:
+                counts.append([int(v) for v in row[2:]])
+            except ValueError:
+                raise MalformedDataError(f"{path}: row {line_no} has a vote that is not an integer") from None
+            splits.append(row[0].strip())
+            named.append(bool(row[1].strip()))
+    raw = np.asarray(counts, dtype=np.float32)
+    plurality = raw.argmax(axis=1)  # first maximum: the CSV's column order breaks ties
+    n_emotions = len(FERPLUS_TO_EMOTION)
+    usable = np.asarray(named) & (plurality < n_emotions)
+    order = [EMOTIONS.index(FERPLUS_TO_EMOTION[c]) for c in FERPLUS_COLUMNS[:n_emotions]]
+    votes = np.zeros((len(raw), NUM_CLASSES), dtype=np.float32)
+    votes[:, order] = raw[:, :n_emotions]
+    majority = np.where(usable, np.asarray(order)[np.minimum(plurality, n_emotions - 1)], -1)
+    return FerPlusVotes(votes, majority.astype(np.int64), usable, np.asarray(splits))
