@@ -30,11 +30,14 @@ from db import queries
 from db.engine import make_engine, scratch_postgres_schema, writer
 from db.models import EventSession, Photo
 from fer_core.labels import NUM_CLASSES
+from fer_core.model_info import FER2013_V2_ID
 
 TERM_START = datetime(2026, 1, 12)  # a Monday
 PHOTO_SHARE = 0.7
 TARGET_INSERT_RATE = 20_000
 TARGET_QUERY_MS = 300.0
+#: Synthetic readings are stored as the v2 model's (the photo rows get the same id by default).
+MODEL_ID = FER2013_V2_ID
 
 
 @dataclass
@@ -286,7 +289,7 @@ def _insert(engine: Engine, pending: list[tuple]) -> tuple[int, float, float]:
         boxes.append(box)
     started = time.perf_counter()
     queries.bulk_insert_observations(
-        engine, sessions, observed, np.concatenate(probs), np.concatenate(boxes), photos
+        engine, sessions, observed, np.concatenate(probs), np.concatenate(boxes), photos, model_id=MODEL_ID
     )
     return len(photo_rows), photo_seconds, time.perf_counter() - started
 

@@ -28,7 +28,7 @@ from fer_core.recognizer import DECODE_MAX_SIDE, Recognizer
 ADMIN = operator("benchmark")  # the operator running the benchmark on its own database
 
 
-def _store(engine, session_id: int, data: bytes, shape: tuple[int, ...], faces) -> None:
+def _store(engine, session_id: int, data: bytes, shape: tuple[int, ...], faces, model_id: str) -> None:
     queries.save_photo(
         engine,
         session_id,
@@ -39,6 +39,7 @@ def _store(engine, session_id: int, data: bytes, shape: tuple[int, ...], faces) 
         width=shape[1],
         height=shape[0],
         faces=faces,
+        model_id=model_id,
         actor=ADMIN,
     )
 
@@ -54,7 +55,7 @@ def run_sequential(recognizer: Recognizer, photos, engine, session_id: int) -> d
         t2 = time.perf_counter()
         faces = recognizer.classify_detected([found])[0]
         t3 = time.perf_counter()
-        _store(engine, session_id, data, rgb.shape, faces)
+        _store(engine, session_id, data, rgb.shape, faces, recognizer.model_id)
         t4 = time.perf_counter()
         for key, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
             stages[key] += seconds
@@ -67,7 +68,8 @@ def run_pipelined(recognizer: Recognizer, photos, engine, session_id: int, worke
     n_faces, store = 0, 0.0
     for result in analyze_photos(recognizer, (data for data, _ in photos), workers=workers):
         t = time.perf_counter()
-        _store(engine, session_id, photos[result.index][0], result.rgb.shape, result.faces)
+        data, model_id = photos[result.index][0], recognizer.model_id
+        _store(engine, session_id, data, result.rgb.shape, result.faces, model_id)
         store += time.perf_counter() - t
         n_faces += len(result.faces)
     return {"seconds": time.perf_counter() - start, "faces": n_faces, "store": store}

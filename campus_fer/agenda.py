@@ -122,6 +122,7 @@ class SegmentSummary:
     small_faces: int
     mix: list[ShareInterval] = field(default_factory=list)
     versus_rest: list[ShareDifference] = field(default_factory=list)
+    models: tuple[str, ...] = ()  # ids of the models that read its faces, first used first
 
     @property
     def shown(self) -> bool:
@@ -130,6 +131,14 @@ class SegmentSummary:
     @property
     def clear_differences(self) -> list[ShareDifference]:
         return [d for d in self.versus_rest if d.clear]
+
+
+def models_used(units: pd.DataFrame) -> tuple[str, ...]:
+    """Ids of the models that read these units' faces, in the order they were first used."""
+    if "model_id" not in units or units.empty:
+        return ()
+    seen = units[units["faces"] + units["small_faces"] > 0].sort_values("observed_at", kind="stable")
+    return tuple(dict.fromkeys(seen["model_id"].astype(str)))
 
 
 def label_counts(units: pd.DataFrame) -> np.ndarray:
@@ -160,6 +169,7 @@ def summarise_segments(
                 small_faces=int(mine["small_faces"].sum()),
                 mix=mix,
                 versus_rest=versus if mix else [],
+                models=models_used(mine),
             )
         )
     return summaries

@@ -138,6 +138,8 @@ class Analysis:
     error: Exception | None = None
     already_stored: bool = False  # its hash was known to be in the session: not analysed again
     rgb: np.ndarray | None = field(default=None, repr=False)
+    #: Id of the model that read `faces` (the Recognizer's `model_id`); stored with the photo.
+    model_id: str | None = None
     given_time: datetime | None = None  # a video frame's time (stored as time source 'video'); EXIF wins
 
 
@@ -176,7 +178,9 @@ def _refused(photo: PhotoFile, digest: str, refusal: tuple[RefusalKind, str]) ->
 # Analysis: bytes -> Analysis, no database
 
 
-def _finish(photo: PhotoFile, digest: str, result: PhotoAnalysis, keep_pixels: bool) -> Analysis:
+def _finish(
+    photo: PhotoFile, digest: str, result: PhotoAnalysis, keep_pixels: bool, model_id: str
+) -> Analysis:
     error = result.error
     if isinstance(error, ImageError):
         kind: RefusalKind = "too_many_pixels" if isinstance(error, ImageTooLargeError) else "unreadable"
@@ -196,6 +200,7 @@ def _finish(photo: PhotoFile, digest: str, result: PhotoAnalysis, keep_pixels: b
         exif_time=capture_time(photo.data),
         faces=list(result.faces or []),
         rgb=rgb if keep_pixels else None,
+        model_id=model_id,
     )
 
 
@@ -211,7 +216,7 @@ def analyse_photo(recognizer: Recognizer, photo: PhotoFile, *, max_bytes: int) -
         result = PhotoAnalysis(0, rgb=rgb, faces=faces)
     except Exception as error:  # one bad photo must never end the batch
         result = PhotoAnalysis(0, error=error)
-    return _finish(photo, digest, result, keep_pixels=False)
+    return _finish(photo, digest, result, keep_pixels=False, model_id=recognizer.model_id)
 
 
 def analyse_frame(
@@ -229,6 +234,7 @@ def analyse_frame(
         height=int(rgb.shape[0]),
         faces=list(faces),
         given_time=taken_at,
+        model_id=recognizer.model_id,
     )
 
 
@@ -268,7 +274,7 @@ def analyse_photos(
         for result in results:
             yield from early_at_front()
             photo, digest, _ = queued.popleft()
-            yield _finish(photo, digest, result, keep_pixels)
+            yield _finish(photo, digest, result, keep_pixels, recognizer.model_id)
         yield from early_at_front()
     finally:
         results.close()  # stop decoding and detecting when the caller stops early
@@ -325,6 +331,8 @@ def save_analysis(
         if stored is None:
             raise ValueError("a photo reported as already stored is not in the session")
         return _duplicate(name, stored)
+    if analysis.model_id is None:  # every analysis path sets it: never store readings of no known model
+        raise ValueError("The analysis does not say which model read the faces.")
     faces = analysis.faces
     if analysis.exif_time:
         taken_at, time_source = analysis.exif_time, "exif"
@@ -342,6 +350,7 @@ def save_analysis(
         width=analysis.width,
         height=analysis.height,
         faces=faces,
+        model_id=analysis.model_id,
         actor=actor,
     )
     annotated = _safe_preview(analysis.rgb, faces) if analysis.rgb is not None else None
@@ -549,14 +558,21 @@ def process_file(
 
 
 def record_live_sample(
-    engine: Engine, session_id: int, observed_at: datetime, faces: Sequence[FaceResult], *, actor: Actor
+    engine: Engine,
+    session_id: int,
+    observed_at: datetime,
+    faces: Sequence[FaceResult],
+    *,
+    model_id: str,
+    actor: Actor,
 ) -> int:
-    """Store the faces of one live frame in a session (organisers and admins; NotAllowed else).
+    """Store the faces of one live frame, read by `model_id` (the Recognizer's), in a session
+    (organisers and admins; NotAllowed else).
 
     Not audited per sample (one every few seconds); the session's creation and deletion are.
     """
     require(actor, "upload", what=f"record live into session {session_id}")
-    return queries.save_live_observations(engine, session_id, observed_at, faces)
+    return queries.save_live_observations(engine, session_id, observed_at, faces, model_id=model_id)
 
 
 def skipped_over_limit(name: str, limit: int) -> FileOutcome:

@@ -2,7 +2,8 @@
 
 A date range is cut into whole hours (read from hour_rollups), whole minutes at its edges
 (minute_rollups) and the sub-minute rest (observations), so results are exact for any start/end
-while most rows come from the small rollup tables.
+while most rows come from the small rollup tables. With `by_model` every group is also split by the
+model that read its faces (model_id), so callers can tell models apart instead of summing them.
 """
 
 from __future__ import annotations
@@ -36,12 +37,16 @@ def wide_totals(
     session_ids: Sequence[int] | None,
     start: datetime | None,
     end: datetime | None,
+    *,
+    by_model: bool = False,
 ) -> pd.DataFrame:
     """One row per bucket (bucket_start, epoch seconds) or session: faces, n_<name>, sum_p_<name>.
 
     `start` is inclusive and `end` exclusive (naive UTC); `session_ids=None` means all sessions.
+    `by_model`: one row per group and model instead, with a `model_id` column after the key.
     """
     key = "session_id" if by == BY_SESSION else "bucket_start"
+    keys = [key, "model_id"] if by_model else [key]
     # A minute bucket cannot come from hourly totals; every other grouping can.
     periods = ("minute",) if by == "minute" else tuple(level.period for level in LEVELS)
     ranges: dict[str, list[Range]] = defaultdict(list)
@@ -61,19 +66,21 @@ def wide_totals(
                 group = bucket_start(by, table.c.period_start, dialect)
             totals = [func.sum(table.c[c]).label(c) for c in TOTAL_COLUMNS]
             where = _filters(table, "period_start", session_ids, ranges[level.period])
-            parts.append(_fetch(connection, dialect, group, key, totals, where))
+            model = table.c.model_id if by_model else None
+            parts.append(_fetch(connection, dialect, group, key, totals, where, model))
     if OBSERVATIONS in ranges:
         obs = observations_table
         group = obs.c.session_id if by == BY_SESSION else bucket_start(by, obs.c.observed_at, dialect)
         where = _filters(obs, "observed_at", session_ids, ranges[OBSERVATIONS])
-        parts.append(_fetch(connection, dialect, group, key, observation_totals(), where))
+        model = obs.c.model_id if by_model else None
+        parts.append(_fetch(connection, dialect, group, key, observation_totals(), where, model))
     parts = [p for p in parts if len(p)]
     if not parts:
-        return pd.DataFrame({key: [], **{c: [] for c in TOTAL_COLUMNS}})
-    wide = parts[0] if len(parts) == 1 else pd.concat(parts).groupby(key, as_index=False).sum()
+        return pd.DataFrame({k: [] for k in keys} | {c: [] for c in TOTAL_COLUMNS})
+    wide = parts[0] if len(parts) == 1 else pd.concat(parts).groupby(keys, as_index=False).sum()
     integers = [key, "faces", "small_faces", *COUNT_COLUMNS]
     wide[integers] = wide[integers].round().astype(np.int64)
-    return wide.sort_values(key, ignore_index=True)
+    return wide.sort_values(keys, ignore_index=True)
 
 
 def plan(
@@ -144,10 +151,19 @@ def _fetch(
     key: str,
     totals: list,
     where: list[ColumnElement[bool]],
+    model: ColumnElement[str] | None = None,
 ) -> pd.DataFrame:
-    """GROUP BY `group` into a DataFrame; time buckets leave SQL as epoch seconds so that every
-    column is a plain number and the rows become one float64 array (no per-value objects)."""
+    """GROUP BY `group` (and `model`, when given) into a DataFrame; time buckets leave SQL as epoch
+    seconds so that every column is a plain number and the rows become one float64 array (no
+    per-value objects). The per-model split is for charts' model marks: few rows, built plainly."""
     shown = group if key == "session_id" else epoch_seconds(group, dialect)
+    if model is not None:
+        query = select(shown.label(key), model.label("model_id"), *totals).where(*where)
+        result = connection.execute(query.group_by(group, model))
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        numbers = [c for c in frame.columns if c != "model_id"]
+        frame[numbers] = frame[numbers].astype(np.float64)
+        return frame
     result = connection.execute(select(shown.label(key), *totals).where(*where).group_by(group))
     columns = list(result.keys())
     rows = result.fetchall()

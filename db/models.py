@@ -3,6 +3,8 @@
 Datetimes are stored naive and in UTC on every backend (see `db.timeutils.to_utc_naive`).
 There is deliberately no column for a face image, an embedding or any identity.
 The probability columns are named from `fer_core.labels.EMOTIONS` (p_angry ... p_neutral).
+Every reading says which model made it (`model_id`, fer_core.model_info): photos, observations and
+rollups, so readings of different models are never summed or compared without saying so.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.timeutils import utcnow
 from fer_core.labels import EMOTIONS
+from fer_core.model_info import FER2013_V2_ID
 
 #: Column holding the probability of each expression, in EMOTIONS order.
 PROBABILITY_COLUMNS: tuple[str, ...] = tuple(f"p_{name}" for name in EMOTIONS)
@@ -41,6 +44,9 @@ SUM_COLUMNS: tuple[str, ...] = tuple(f"sum_p_{name}" for name in EMOTIONS)
 SOURCES: tuple[str, ...] = ("photo", "live")
 #: Where a photo's time came from: the camera (EXIF), the upload, or a video's timestamps + given start.
 TIME_SOURCES: tuple[str, ...] = ("exif", "upload", "video")
+
+#: Longest model id stored (ids are short: "fer2013-v2", "ferplus-v3").
+MODEL_ID_LENGTH = 32
 
 #: SQLite only auto-increments an INTEGER PRIMARY KEY, PostgreSQL gets a 64-bit identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -93,6 +99,8 @@ class Photo(Base):
     height: Mapped[int] = mapped_column(Integer)
     n_faces: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: The model that read the faces (fer_core.model_info); rows from before migration 0007 are v2's.
+    model_id: Mapped[str] = mapped_column(String(MODEL_ID_LENGTH), server_default=FER2013_V2_ID)
 
 
 def _probability_checks(columns: tuple[str, ...], name: str) -> CheckConstraint:
@@ -118,6 +126,8 @@ observations_table = Table(
     #: Index into EMOTIONS of the top expression.
     Column("top_label", SmallInteger, nullable=False),
     Column("confidence", Float, nullable=False),
+    # Denormalised from the photo (live frames have none) so rollups and segments group without a join.
+    Column("model_id", String(MODEL_ID_LENGTH), nullable=False, server_default=FER2013_V2_ID),
     CheckConstraint(
         "(source = 'photo' AND photo_id IS NOT NULL) OR (source = 'live' AND photo_id IS NULL)",
         name="source",
@@ -146,11 +156,12 @@ class Observation(Base):
     face_size: Mapped[int | None]
     top_label: Mapped[int]
     confidence: Mapped[float]
+    model_id: Mapped[str]
 
 
 def _rollup_table(name: str) -> Table:
-    """Per session and period: readable-face count (`faces`), their top-label counts (n_<name>) and
-    probability sums (sum_p_<name>), and the faces too small to read (`small_faces`,
+    """Per session, period and reading model: readable-face count (`faces`), their top-label counts
+    (n_<name>) and probability sums (sum_p_<name>), and the faces too small to read (`small_faces`,
     fer_core.labels.READABLE_MIN_FACE_PX), which no share includes.
 
     Derived data, kept in step with `observations` in the same transactions (see db.rollups) so
@@ -161,6 +172,8 @@ def _rollup_table(name: str) -> Table:
         Base.metadata,
         Column("session_id", ForeignKey("event_sessions.id", ondelete="CASCADE"), primary_key=True),
         Column("period_start", DateTime, primary_key=True),
+        # Part of the key: a period read by two models keeps two rows, never one mixed total.
+        Column("model_id", String(MODEL_ID_LENGTH), primary_key=True, server_default=FER2013_V2_ID),
         Column("faces", Integer, nullable=False),
         Column("small_faces", Integer, nullable=False, server_default="0"),
         *(Column(c, Integer, nullable=False) for c in COUNT_COLUMNS),

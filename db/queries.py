@@ -24,6 +24,7 @@ from db.buckets import check_bucket
 from db.bulk import insert_rows
 from db.engine import writer
 from db.models import (
+    MODEL_ID_LENGTH,
     PROBABILITY_COLUMNS,
     TIME_SOURCES,
     EventSession,
@@ -37,7 +38,7 @@ from fer_core.labels import EMOTIONS, READABLE_MIN_FACE_PX, is_readable
 #: Longest event-session name accepted (the column is VARCHAR(200)).
 MAX_NAME_LENGTH = 200
 _LABEL_INDEX = {name: i for i, name in enumerate(EMOTIONS)}
-_CONTEXT_COLUMNS = ("session_id", "photo_id", "source", "observed_at")
+_CONTEXT_COLUMNS = ("session_id", "photo_id", "source", "observed_at", "model_id")
 _BOX_COLUMNS = ("box_x", "box_y", "box_w", "box_h")
 _UNKNOWN_SIZE = -1  # face_sizes entry for a face whose box is unknown (stored as NULL)
 
@@ -64,6 +65,18 @@ class SessionInfo:
     n_faces: int  # every detected face, readable or not
     n_small_faces: int = 0  # of which too small to read (fer_core.labels.READABLE_MIN_FACE_PX)
     owner: str | None = None  # who created it (e-mail or service identity); None: before sign-in
+    models: tuple[str, ...] = ()  # ids of the models that read its faces, first used first
+
+
+@dataclass(frozen=True)
+class ModelPeriod:
+    """One model's share of some readings: the first and last hour it read faces in, and how many."""
+
+    model_id: str
+    first_hour: datetime  # start of the first hour with a face read by this model (naive UTC)
+    last_hour: datetime  # start of the last such hour
+    faces: int  # readable faces
+    small_faces: int
 
 
 @dataclass(frozen=True)
@@ -156,6 +169,10 @@ def _session_infos(engine: Engine, session_id: int | None) -> list[SessionInfo]:
     if session_id is not None:  # count one session's rows, not every session's (each API request)
         photos = photos.where(Photo.session_id == session_id)
         faces = faces.where(hours.c.session_id == session_id)
+    models = select(hours.c.session_id, hours.c.model_id, func.min(hours.c.period_start).label("first"))
+    models = models.group_by(hours.c.session_id, hours.c.model_id)
+    if session_id is not None:
+        models = models.where(hours.c.session_id == session_id)
     photos, faces = photos.subquery(), faces.subquery()
     query = (
         select(
@@ -171,6 +188,9 @@ def _session_infos(engine: Engine, session_id: int | None) -> list[SessionInfo]:
     if session_id is not None:
         query = query.where(EventSession.id == session_id)
     with Session(engine) as session:
+        used: dict[int, list[str]] = {}
+        for row in session.execute(models.order_by(hours.c.session_id, "first", hours.c.model_id)):
+            used.setdefault(row.session_id, []).append(row.model_id)
         return [
             SessionInfo(
                 id=event.id,
@@ -182,6 +202,7 @@ def _session_infos(engine: Engine, session_id: int | None) -> list[SessionInfo]:
                 n_faces=int(n_faces) + int(n_small),
                 n_small_faces=int(n_small),
                 owner=event.owner,
+                models=tuple(used.get(event.id, ())),
             )
             for event, n_photos, n_faces, n_small in session.execute(query)
         ]
@@ -202,11 +223,14 @@ def save_photo(
     width: int,
     height: int,
     faces: Sequence[FaceLike],
+    model_id: str,
     actor: Actor,
 ) -> PhotoSaveResult:
     """Store a photo's metadata and one observation per face, all in one transaction or not at all.
 
     Needs an actor allowed to upload (organiser or admin); NotAllowed else, before anything is read.
+    `model_id` names the model that read the faces (fer_core.model_info; the Recognizer's `model_id`):
+    required, so no door can store readings without saying which model made them.
 
     A photo whose content_hash is already in the session is reported as "duplicate" and nothing
     is written. Database errors (e.g. a probability outside [0, 1]) propagate after the rollback.
@@ -214,6 +238,7 @@ def save_photo(
     require(actor, "upload", what="add photos")
     if time_source not in TIME_SOURCES:
         raise ValueError(f"time_source must be one of {TIME_SOURCES}, not {time_source!r}")
+    model_id = _check_model_id(model_id)
     taken = to_utc_naive(taken_at)
     face_values = _face_columns(faces)
     try:
@@ -232,10 +257,11 @@ def save_photo(
                 height=height,
                 n_faces=len(face_values),
                 created_at=utcnow(),
+                model_id=model_id,
             )
             session.add(photo)
             session.flush()
-            _insert_observations(session.connection(), session_id, photo.id, taken, face_values)
+            _insert_observations(session.connection(), session_id, photo.id, taken, model_id, face_values)
             return PhotoSaveResult(status="saved", photo_id=photo.id, n_faces=len(face_values))
     except IntegrityError:
         # A concurrent save of the same photo wins the UNIQUE(session_id, content_hash) race.
@@ -247,15 +273,18 @@ def save_photo(
 
 
 def save_live_observations(
-    engine: Engine, session_id: int, observed_at: datetime, faces: Sequence[FaceLike]
+    engine: Engine, session_id: int, observed_at: datetime, faces: Sequence[FaceLike], *, model_id: str
 ) -> int:
-    """Store the faces of one live frame (source "live", no photo); returns the rows written."""
+    """Store the faces of one live frame (source "live", no photo) read by `model_id`; returns the rows
+    written."""
+    model_id = _check_model_id(model_id)
     face_values = _face_columns(faces)
     if not len(face_values):
         return 0
     with Session(writer(engine)) as session, session.begin():
         _require_session(session, session_id)
-        _insert_observations(session.connection(), session_id, None, to_utc_naive(observed_at), face_values)
+        at = to_utc_naive(observed_at)
+        _insert_observations(session.connection(), session_id, None, at, model_id, face_values)
     return len(face_values)
 
 
@@ -266,12 +295,16 @@ def bulk_insert_observations(
     probabilities: np.ndarray,
     boxes: np.ndarray | None = None,
     photo_ids: Sequence[int | None] | None = None,
+    *,
+    model_id: str,
 ) -> int:
-    """Insert many observations in one transaction (imports, benchmarks); returns the rows written.
+    """Insert many observations read by `model_id` in one transaction (imports, benchmarks); returns the
+    rows written.
 
     Top label and confidence are the argmax and max of each probability row; rows with a
     photo_id get source "photo", the others "live".
     """
+    model_id = _check_model_id(model_id)
     probabilities = np.asarray(probabilities, dtype=np.float64).reshape(-1, len(EMOTIONS))
     n = len(probabilities)
     if n == 0:
@@ -291,6 +324,7 @@ def bulk_insert_observations(
             np.asarray(session_ids, dtype=np.int64).tolist(),
             photos,
             [to_utc_naive(t) for t in observed_at],
+            [model_id] * n,
             faces,
         )
     return n
@@ -336,11 +370,24 @@ def _face_columns(faces: Sequence[FaceLike]) -> _FaceColumns:
 
 
 def _insert_observations(
-    connection: Connection, session_id: int, photo_id: int | None, observed_at: datetime, faces: _FaceColumns
+    connection: Connection,
+    session_id: int,
+    photo_id: int | None,
+    observed_at: datetime,
+    model_id: str,
+    faces: _FaceColumns,
 ) -> None:
-    """Insert the faces of one photo or frame, all taken at one moment."""
+    """Insert the faces of one photo or frame, all taken at one moment and read by one model."""
     n = len(faces)
-    _write_observations(connection, [session_id] * n, [photo_id] * n, [observed_at] * n, faces)
+    models = [model_id] * n
+    _write_observations(connection, [session_id] * n, [photo_id] * n, [observed_at] * n, models, faces)
+
+
+def _check_model_id(model_id: str) -> str:
+    """A model id fit to store (fer_core.model_info ids are short, e.g. "fer2013-v2")."""
+    if not isinstance(model_id, str) or not model_id.strip() or len(model_id) > MODEL_ID_LENGTH:
+        raise ValueError(f"model_id must be a non-empty id of at most {MODEL_ID_LENGTH} characters")
+    return model_id
 
 
 def _write_observations(
@@ -348,6 +395,7 @@ def _write_observations(
     session_ids: list[int],
     photo_ids: list[int | None],
     observed_at: list[datetime],
+    model_ids: list[str],
     faces: _FaceColumns,
 ) -> None:
     """The one writer of observation rows: rows with a photo_id get source "photo", the others
@@ -368,6 +416,7 @@ def _write_observations(
         photo_ids,
         ("live" if p is None else "photo" for p in photo_ids),
         observed_at,
+        model_ids,
         *faces.boxes.T.tolist(),
         face_sizes,
         faces.top_labels.tolist(),
@@ -380,6 +429,7 @@ def _write_observations(
         connection,
         session_ids,
         observed_at,
+        model_ids,
         faces.top_labels,
         faces.probabilities,
         faces.readable,
@@ -485,6 +535,58 @@ def session_comparison(
     return frame
 
 
+def model_totals(
+    engine: Engine,
+    by: str,
+    session_ids: Sequence[int] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> pd.DataFrame:
+    """Like the totals behind `expression_trends` (by a time bucket) or `session_comparison` (by
+    "session"), but one row per group *and reading model*: bucket_start (or session_id), model_id,
+    faces, small_faces, n_<name>, sum_p_<name>. No privacy threshold: callers apply their own.
+
+    So that charts can mark where one model's readings end and another's begin, and the wellbeing
+    chart can keep each model's weeks apart (readings of different models are not comparable).
+    """
+    if by != BY_SESSION:
+        check_bucket(by)
+    with engine.connect() as connection:
+        wide = wide_totals(connection, by, _ids(session_ids), _utc(start), _utc(end), by_model=True)
+    if by != BY_SESSION:
+        wide["bucket_start"] = pd.to_datetime(wide["bucket_start"], unit="s").astype("datetime64[us]")
+    wide["model_id"] = wide["model_id"].astype(str)
+    return wide
+
+
+def model_periods(
+    engine: Engine,
+    session_ids: Sequence[int] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[ModelPeriod]:
+    """Which models read the faces under these filters, when (to the hour) and how many, first used
+    first. From the hour rollups, so the date filters apply to whole hours."""
+    hours = hour_rollups_table
+    query = select(
+        hours.c.model_id,
+        func.min(hours.c.period_start),
+        func.max(hours.c.period_start),
+        func.sum(hours.c.faces),
+        func.sum(hours.c.small_faces),
+    ).group_by(hours.c.model_id)
+    if session_ids is not None:
+        query = query.where(hours.c.session_id.in_(_ids(session_ids)))
+    if start is not None:
+        query = query.where(hours.c.period_start >= floor_to(_utc(start), "hour"))
+    if end is not None:
+        query = query.where(hours.c.period_start < _utc(end))
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    periods = [ModelPeriod(m, first, last, int(n or 0), int(small or 0)) for m, first, last, n, small in rows]
+    return sorted(periods, key=lambda p: (p.first_hour, p.model_id))
+
+
 def face_totals(
     engine: Engine,
     session_ids: Sequence[int] | None = None,
@@ -529,6 +631,7 @@ def photo_results(engine: Engine, session_id: int) -> list[dict]:
             "width": photo.width,
             "height": photo.height,
             "n_faces": photo.n_faces,
+            "model_id": photo.model_id,
             "faces": faces.get(photo.id, []),
         }
         for photo in photos
@@ -583,6 +686,7 @@ def _ids(session_ids: Sequence[int] | None) -> list[int] | None:
 __all__ = [
     "TooManyBucketsError",
     "FaceLike",
+    "ModelPeriod",
     "PhotoSaveResult",
     "SessionInfo",
     "bulk_insert_observations",
@@ -592,6 +696,8 @@ __all__ = [
     "face_totals",
     "get_event_session",
     "list_event_sessions",
+    "model_periods",
+    "model_totals",
     "photo_results",
     "purge_observations_older_than",
     "rebuild_rollups",

@@ -1,5 +1,9 @@
 """Per-session totals per minute and per hour, kept beside the observations so trends stay fast.
 
+Each total is also per reading model (model_id is part of the key): a period read by two models
+keeps two rows, so trends can tell the models apart and the wellbeing chart never mixes them; a
+query that wants every model simply sums the rows, as before.
+
 Every write of observations calls `add` in the same transaction; deletes either cascade (sessions)
 or call `rebuild` for the periods they touch (retention), so each rollup table always equals a
 GROUP BY over the observations. Trend queries read whole hours from `hour_rollups`, whole minutes
@@ -48,6 +52,7 @@ def add(
     connection: Connection,
     session_ids: Sequence[int],
     observed_at: Sequence[datetime],
+    model_ids: Sequence[str],
     top_labels: Sequence[int] | np.ndarray,
     probabilities: np.ndarray,
     readable: np.ndarray,
@@ -57,7 +62,7 @@ def add(
         _upsert(
             connection,
             level.table,
-            rows_for(level.period, session_ids, observed_at, top_labels, probabilities, readable),
+            rows_for(level.period, session_ids, observed_at, model_ids, top_labels, probabilities, readable),
         )
 
 
@@ -65,16 +70,18 @@ def rows_for(
     period: str,
     session_ids: Sequence[int],
     observed_at: Sequence[datetime],
+    model_ids: Sequence[str],
     top_labels: Sequence[int] | np.ndarray,
     probabilities: np.ndarray,
     readable: np.ndarray,
 ) -> list[dict]:
-    """Aggregate observations into one rollup row per (session, period); unreadable faces are only counted."""
-    groups: dict[tuple[int, datetime], int] = {}
+    """Aggregate observations into one rollup row per (session, period, model); unreadable faces are
+    only counted."""
+    groups: dict[tuple[int, datetime, str], int] = {}
     inverse = np.fromiter(
         (
-            groups.setdefault((int(sid), floor_to(at, period)), len(groups))
-            for sid, at in zip(session_ids, observed_at, strict=True)
+            groups.setdefault((int(sid), floor_to(at, period), str(model)), len(groups))
+            for sid, at, model in zip(session_ids, observed_at, model_ids, strict=True)
         ),
         dtype=np.int64,
         count=len(observed_at),
@@ -89,10 +96,11 @@ def rows_for(
     probabilities = np.asarray(probabilities, dtype=np.float64).reshape(-1, len(EMOTIONS))
     np.add.at(sums, inverse[readable], probabilities[readable])
     rows = []
-    for j, (session_id, start) in enumerate(groups):
+    for j, (session_id, start, model_id) in enumerate(groups):
         row: dict = {
             "session_id": session_id,
             "period_start": start,
+            "model_id": model_id,
             "faces": int(faces[j]),
             "small_faces": int(small[j]),
         }
@@ -120,14 +128,15 @@ def rebuild(connection: Connection, start: datetime | None = None, end: datetime
         connection.execute(clear)
 
         period = bucket_start(level.period, obs.c.observed_at, connection.dialect.name)
-        query = select(obs.c.session_id, period.label("period_start"), *observation_totals()).group_by(
-            obs.c.session_id, period
-        )
+        query = select(
+            obs.c.session_id, period.label("period_start"), obs.c.model_id, *observation_totals()
+        ).group_by(obs.c.session_id, period, obs.c.model_id)
         if start is not None:
             query = query.where(obs.c.observed_at >= start)
         if end is not None:
             query = query.where(obs.c.observed_at < end)
-        connection.execute(insert(table).from_select(["session_id", "period_start", *TOTAL_COLUMNS], query))
+        columns = ["session_id", "period_start", "model_id", *TOTAL_COLUMNS]
+        connection.execute(insert(table).from_select(columns, query))
 
 
 def observation_totals() -> list:
@@ -149,7 +158,7 @@ def observation_totals() -> list:
 
 
 def _upsert(connection: Connection, table: Table, rows: list[dict]) -> None:
-    """Add `rows` (unique per session and period) to `table` (INSERT ... ON CONFLICT DO UPDATE)."""
+    """Add `rows` (unique per session, period and model) to `table` (INSERT ... ON CONFLICT DO UPDATE)."""
     if not rows:
         return
     dialect = connection.dialect.name
@@ -172,8 +181,8 @@ def _upsert(connection: Connection, table: Table, rows: list[dict]) -> None:
 
 
 def _adding(table: Table, stmt: Any) -> Any:
-    """Make an INSERT add its totals to an existing (session, period) row instead of failing."""
+    """Make an INSERT add its totals to an existing (session, period, model) row instead of failing."""
     return stmt.on_conflict_do_update(
-        index_elements=[table.c.session_id, table.c.period_start],
+        index_elements=[table.c.session_id, table.c.period_start, table.c.model_id],
         set_={name: table.c[name] + stmt.excluded[name] for name in TOTAL_COLUMNS},
     )

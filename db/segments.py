@@ -30,6 +30,7 @@ UNIT_COLUMNS: tuple[str, ...] = (
     "segment_id",
     "photo_id",
     "observed_at",
+    "model_id",
     "faces",
     "small_faces",
     *COUNT_COLUMNS,
@@ -112,13 +113,20 @@ def agenda(engine: Engine, session_id: int) -> list[Segment]:
 
 
 def unit_counts(engine: Engine, session_id: int) -> pd.DataFrame:
-    """Per agenda segment (OUTSIDE for faces in none) and unit (photo, or live frame): readable faces,
-    small_faces and the readable faces per top label (n_<expression>), by GROUP BY in SQL."""
+    """Per agenda segment (OUTSIDE for faces in none) and unit (photo, or live frame): the model that
+    read it, readable faces, small_faces and the readable faces per top label (n_<expression>), by
+    GROUP BY in SQL."""
     obs = observations_table
     segments = AgendaSegment.__table__
     segment_id = segments.c.id
     query = (
-        select(segment_id, obs.c.photo_id, obs.c.observed_at, *observation_totals()[: 2 + len(COUNT_COLUMNS)])
+        select(
+            segment_id,
+            obs.c.photo_id,
+            obs.c.observed_at,
+            obs.c.model_id,
+            *observation_totals()[: 2 + len(COUNT_COLUMNS)],
+        )
         .select_from(
             obs.outerjoin(
                 segments,
@@ -130,7 +138,7 @@ def unit_counts(engine: Engine, session_id: int) -> pd.DataFrame:
             )
         )
         .where(obs.c.session_id == session_id)
-        .group_by(segment_id, obs.c.photo_id, obs.c.observed_at)
+        .group_by(segment_id, obs.c.photo_id, obs.c.observed_at, obs.c.model_id)
         .order_by(obs.c.observed_at)
     )
     with engine.connect() as connection:

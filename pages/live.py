@@ -45,7 +45,9 @@ can_record = allowed(actor, "upload")
 
 
 def save(session_id: int, observed_at: datetime, faces: Sequence[FaceResult]) -> int:
-    return record_live_sample(engine, session_id, observed_at, faces, actor=actor)
+    """Store a sample as read by the served model (its id goes with every row)."""
+    model_id = recognizer.model_id
+    return record_live_sample(engine, session_id, observed_at, faces, model_id=model_id, actor=actor)
 
 
 # One tracker per browser session and recognizer: it detects every few frames and follows faces between.

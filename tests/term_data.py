@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from campus_fer.agenda import agenda_from_csv
 from db import queries, segments
 from fer_core.labels import EMOTIONS
+from fer_core.model_info import FER2013_V2_ID
 from fer_core.recognizer import FaceResult
 from tests.actors import ORGANIZER
 
@@ -77,7 +78,7 @@ def seed_term(engine: Engine, seed: int = 0) -> Term:
             queries.save_photo(
                 engine, session_id, content_hash=f"{week}-{i}", filename=f"photo_{i}.jpg",
                 taken_at=taken, time_source="exif", width=1280, height=720,
-                faces=synthetic_faces(labels, rng), actor=ORGANIZER,
+                faces=synthetic_faces(labels, rng), model_id=FER2013_V2_ID, actor=ORGANIZER,
             )  # fmt: skip
         ids.append(session_id)
     last_day = TERM_START + timedelta(weeks=WEEKS - 1, days=1)

@@ -26,6 +26,7 @@ from db.audit import audit_events
 from db.engine import make_engine
 from db.segments import Segment
 from fer_core.labels import EMOTIONS
+from fer_core.model_info import FER2013_V2_ID
 from fer_core.recognizer import FaceResult
 from tests.actors import ADMIN
 
@@ -127,7 +128,8 @@ def seed_event(engine) -> int:
     def photo(i: int, when: datetime, labels: list[str], size: int = 40) -> None:
         queries.save_photo(
             engine, session_id, content_hash=f"h{i}", filename=f"{i}.jpg", taken_at=when,
-            time_source="upload", width=1280, height=720, faces=faces(labels, size), actor=ORGANISER,
+            time_source="upload", width=1280, height=720, faces=faces(labels, size),
+            model_id=FER2013_V2_ID, actor=ORGANISER,
         )  # fmt: skip
 
     for i in range(12):

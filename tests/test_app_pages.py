@@ -17,6 +17,7 @@ from db.engine import make_engine
 from db.settings import DATABASE_URL_ENV
 from fer_core import config
 from fer_core.labels import EMOTIONS
+from fer_core.model_info import FER2013_V2_ID
 from fer_core.recognizer import FaceResult
 from tests.actors import ADMIN
 from tests.photos import encode, group_photo
@@ -270,9 +271,15 @@ def test_trends_page_shows_charts_and_hides_small_buckets(db_url, engine):
     start = datetime(2025, 5, 3, 10, 0)
     for hour, n in ((0, 6), (1, 8), (2, 2)):  # the 12:00 bucket has 2 faces: below the threshold of 5
         queries.save_live_observations(
-            engine, talk, start + timedelta(hours=hour, minutes=5), faces(n, seed=hour)
+            engine,
+            talk,
+            start + timedelta(hours=hour, minutes=5),
+            faces(n, seed=hour),
+            model_id=FER2013_V2_ID,
         )
-    queries.save_live_observations(engine, tiny, start + timedelta(minutes=30), faces(1, "sad"))
+    queries.save_live_observations(
+        engine, tiny, start + timedelta(minutes=30), faces(1, "sad"), model_id=FER2013_V2_ID
+    )
 
     at = open_page("pages/trends.py")
     charts = at.get("plotly_chart")
@@ -299,7 +306,9 @@ def test_trends_page_says_how_many_faces_were_too_small_to_read(db_url, engine):
     hall = queries.create_event_session(engine, "Lecture hall", actor=ADMIN)
     tiny = READABLE_MIN_FACE_PX - 2
     back_rows = [FaceResult((12 * i, 0, tiny, tiny), f.probabilities) for i, f in enumerate(faces(4, "sad"))]
-    queries.save_live_observations(engine, hall, datetime(2025, 5, 3, 10, 5), faces(6) + back_rows)
+    queries.save_live_observations(
+        engine, hall, datetime(2025, 5, 3, 10, 5), faces(6) + back_rows, model_id=FER2013_V2_ID
+    )
     at = open_page("pages/trends.py")
     assert f"4 of 10 faces were too small to read (under {READABLE_MIN_FACE_PX} px)" in texts(at.caption)
     table = at.dataframe[0].value.set_index("expression")
@@ -310,7 +319,9 @@ def test_trends_page_says_how_many_faces_were_too_small_to_read(db_url, engine):
 def test_trends_page_minute_buckets_over_weeks_are_refused_with_a_message(db_url, engine):
     session_id = queries.create_event_session(engine, "Term", actor=ADMIN)
     for day in (1, 30):
-        queries.save_live_observations(engine, session_id, datetime(2025, 5, day, 10), faces(6))
+        queries.save_live_observations(
+            engine, session_id, datetime(2025, 5, day, 10), faces(6), model_id=FER2013_V2_ID
+        )
     at = open_page("pages/trends.py")
     at.radio(key="trends_bucket").set_value("minute").run()
     assert not at.exception
@@ -321,7 +332,9 @@ def test_trends_page_minute_buckets_over_weeks_are_refused_with_a_message(db_url
 
 def test_trends_page_all_buckets_too_small(db_url, engine):
     session_id = queries.create_event_session(engine, "Small", actor=ADMIN)
-    queries.save_live_observations(engine, session_id, datetime(2025, 5, 3, 10), faces(3))
+    queries.save_live_observations(
+        engine, session_id, datetime(2025, 5, 3, 10), faces(3), model_id=FER2013_V2_ID
+    )
     at = open_page("pages/trends.py")
     assert "fewer than 5 faces, so none can be shown" in texts(at.warning)
     assert not at.get("plotly_chart")
@@ -329,7 +342,9 @@ def test_trends_page_all_buckets_too_small(db_url, engine):
 
 def test_trends_page_date_filter_without_matches(db_url, engine):
     session_id = queries.create_event_session(engine, "Old", actor=ADMIN)
-    queries.save_live_observations(engine, session_id, datetime(2024, 1, 1, 9), faces(6))
+    queries.save_live_observations(
+        engine, session_id, datetime(2024, 1, 1, 9), faces(6), model_id=FER2013_V2_ID
+    )
     at = open_page("pages/trends.py")
     at.date_input[0].set_value((datetime(2025, 1, 1).date(), datetime(2025, 1, 31).date())).run()
     assert not at.exception

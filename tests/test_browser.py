@@ -29,6 +29,7 @@ from db.engine import make_engine
 from db.settings import DATABASE_URL_ENV
 from db.timeutils import utcnow
 from fer_core.labels import EMOTIONS
+from fer_core.model_info import FER2013_V2_ID
 from fer_core.recognizer import FaceResult
 from tests.actors import ADMIN
 from tests.photos import encode, group_photo
@@ -295,9 +296,11 @@ def test_mood_trends_draws_plotly_charts(page, engine):
     for hours_ago in range(6, 0, -1):
         mix = {"happy": 3 + hours_ago % 3, "neutral": 4, "surprise": 1 + hours_ago % 2, "sad": hours_ago % 3}
         observed = now - timedelta(hours=hours_ago, minutes=-10)
-        queries.save_live_observations(engine, demo, observed, synthetic_faces(mix, rng))
+        queries.save_live_observations(
+            engine, demo, observed, synthetic_faces(mix, rng), model_id=FER2013_V2_ID
+        )
     queries.save_live_observations(
-        engine, demo, now - timedelta(hours=8), synthetic_faces({"neutral": 2}, rng)
+        engine, demo, now - timedelta(hours=8), synthetic_faces({"neutral": 2}, rng), model_id=FER2013_V2_ID
     )
 
     open_from_sidebar(page, "Mood trends")

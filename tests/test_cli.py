@@ -24,6 +24,7 @@ from db import queries, tokens
 from db.engine import make_engine
 from db.models import observations_table
 from fer_core.config import PROJECT_ROOT
+from fer_core.model_info import FER2013_V2_ID
 from tests.actors import ADMIN
 from tests.photos import encode, group_photo
 
@@ -221,7 +222,9 @@ def test_sessions_trends_purge_and_tokens(runner_url, tmp_path):
     old = np.datetime64("2020-01-01T10:00")
     recent = np.datetime64("2026-11-30T10:00")
     when = [old.astype("datetime64[us]").item()] * 2 + [recent.astype("datetime64[us]").item()] * 5
-    queries.bulk_insert_observations(engine, [session_id] * 7, when, probabilities, boxes=np.full((7, 4), 64))
+    queries.bulk_insert_observations(
+        engine, [session_id] * 7, when, probabilities, boxes=np.full((7, 4), 64), model_id=FER2013_V2_ID
+    )
 
     listed = invoke(runner_url, "sessions", "list")
     assert listed.exit_code == 0 and "Lecture 1" in listed.output

@@ -31,6 +31,7 @@ from db.engine import alembic_config, current_revision, make_engine, upgrade_to_
 from db.models import Base
 from fer_core import config
 from fer_core.labels import EMOTIONS
+from fer_core.model_info import FER2013_V2_ID, FERPLUS_V3_ID
 from tests.actors import ADMIN
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +89,14 @@ def count_rows(engine: sa.Engine, table: str, session_id: int | None = None) -> 
         return connection.exec_driver_sql(sql).scalar_one()
 
 
-def save(engine: sa.Engine, session_id: int, taken_at: datetime, labels: list[str], hash_: str | None = None):
+def save(
+    engine: sa.Engine,
+    session_id: int,
+    taken_at: datetime,
+    labels: list[str],
+    hash_: str | None = None,
+    model_id: str = FER2013_V2_ID,
+):
     return q.save_photo(
         engine,
         session_id,
@@ -99,6 +107,7 @@ def save(engine: sa.Engine, session_id: int, taken_at: datetime, labels: list[st
         width=640,
         height=480,
         faces=faces(*labels),
+        model_id=model_id,
         actor=ADMIN,
     )
 
@@ -175,7 +184,9 @@ def filled(engine: sa.Engine) -> tuple[int, int, list[tuple[int, datetime, str]]
         reference += [(s1, at, label) for label in labels]
     for session_id, batches in ((s1, S1_LIVE), (s2, S2_LIVE)):
         for at, labels in batches:
-            assert q.save_live_observations(engine, session_id, at, faces(*labels)) == len(labels)
+            assert q.save_live_observations(
+                engine, session_id, at, faces(*labels), model_id=FER2013_V2_ID
+            ) == len(labels)
             reference += [(session_id, at, label) for label in labels]
     return s1, s2, reference
 
@@ -333,6 +344,7 @@ def test_save_photo_and_read_it_back(engine: sa.Engine) -> None:
         width=4000,
         height=3000,
         faces=[face("happy", (1, 2, 3, 4)), face("sad", (5, 6, 7, 8))],
+        model_id=FER2013_V2_ID,
         actor=ADMIN,
     )
     assert result.status == "saved" and result.n_faces == 2
@@ -346,6 +358,7 @@ def test_save_photo_and_read_it_back(engine: sa.Engine) -> None:
         width=10,
         height=10,
         faces=[],
+        model_id=FER2013_V2_ID,
         actor=ADMIN,
     )
     assert (empty.status, empty.n_faces) == ("saved", 0)
@@ -403,26 +416,35 @@ def test_invalid_input_is_rejected(engine: sa.Engine) -> None:
             width=1,
             height=1,
             faces=[],
+            model_id=FER2013_V2_ID,
             actor=ADMIN,
         )
     with pytest.raises(ValueError, match="does not exist"):
         save(engine, 999_999, MON, ["happy"])
     with pytest.raises(ValueError, match="does not exist"):
-        q.save_live_observations(engine, 999_999, MON, faces("happy"))
+        q.save_live_observations(engine, 999_999, MON, faces("happy"), model_id=FER2013_V2_ID)
     with pytest.raises(ValueError, match="probabilities"):
-        q.save_live_observations(engine, sid, MON, [Face((0, 0, 1, 1), (0.5, 0.5), "happy", 0.5)])
+        q.save_live_observations(
+            engine, sid, MON, [Face((0, 0, 1, 1), (0.5, 0.5), "happy", 0.5)], model_id=FER2013_V2_ID
+        )
     with pytest.raises(ValueError, match="label"):
         q.save_live_observations(
-            engine, sid, MON, [Face((0, 0, 1, 1), face("happy").probabilities, "joy", 0.7)]
+            engine,
+            sid,
+            MON,
+            [Face((0, 0, 1, 1), face("happy").probabilities, "joy", 0.7)],
+            model_id=FER2013_V2_ID,
         )
-    assert q.save_live_observations(engine, sid, MON, []) == 0
+    assert q.save_live_observations(engine, sid, MON, [], model_id=FER2013_V2_ID) == 0
     assert count_rows(engine, "observations") == 0
 
 
 def test_live_observations(engine: sa.Engine) -> None:
     sid = q.create_event_session(engine, "live", actor=ADMIN)
     at = datetime(2026, 3, 2, 10, 0, 0, 250_000, tzinfo=UTC)
-    assert q.save_live_observations(engine, sid, at, faces("happy", "fear", "fear")) == 3
+    assert (
+        q.save_live_observations(engine, sid, at, faces("happy", "fear", "fear"), model_id=FER2013_V2_ID) == 3
+    )
     with engine.connect() as connection:
         rows = connection.exec_driver_sql("SELECT source, photo_id, observed_at FROM observations").all()
     assert len(rows) == 3
@@ -450,6 +472,7 @@ def test_constraint_failure_mid_batch_keeps_earlier_photos(engine: sa.Engine) ->
                 width=10,
                 height=10,
                 faces=photo_faces,
+                model_id=FER2013_V2_ID,
                 actor=ADMIN,
             )
             outcomes.append("saved")
@@ -505,7 +528,9 @@ def test_concurrent_writers(engine: sa.Engine) -> None:
     def worker(k: int) -> None:
         try:
             for i in range(15):
-                q.save_live_observations(engine, sid, MON + timedelta(seconds=i), faces("happy", "sad"))
+                q.save_live_observations(
+                    engine, sid, MON + timedelta(seconds=i), faces("happy", "sad"), model_id=FER2013_V2_ID
+                )
                 save(engine, sid, MON + timedelta(seconds=i), ["neutral"], hash_=f"{k}-{i}")
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
@@ -634,7 +659,7 @@ def test_bulk_insert_matches_reference(engine: sa.Engine) -> None:
         for s, u in zip(rng.integers(0, 3 * 86400, n), rng.integers(0, 10**6, n), strict=True)
     ]
     probabilities = rng.dirichlet(np.ones(len(EMOTIONS)), n)
-    assert q.bulk_insert_observations(engine, session_ids, times, probabilities) == n
+    assert q.bulk_insert_observations(engine, session_ids, times, probabilities, model_id=FER2013_V2_ID) == n
     labels = [EMOTIONS[i] for i in probabilities.argmax(axis=1)]
     reference = list(zip(session_ids, times, labels, strict=True))
     start, end = MON + timedelta(hours=5, seconds=17), MON + timedelta(days=2, hours=3, seconds=41)
@@ -700,7 +725,7 @@ def test_purge_observations_older_than(engine: sa.Engine, filled) -> None:
     noon = MON + timedelta(hours=12)
     # Around a cutoff that falls inside a minute and an hour: 12:00:10 goes, 12:00:50 stays.
     for at, labels in ((noon + timedelta(seconds=10), ["sad"]), (noon + timedelta(seconds=50), ["fear"])):
-        q.save_live_observations(engine, s2, at, faces(*labels))
+        q.save_live_observations(engine, s2, at, faces(*labels), model_id=FER2013_V2_ID)
         reference += [(s2, at, label) for label in labels]
     q.save_photo(
         engine,
@@ -712,6 +737,7 @@ def test_purge_observations_older_than(engine: sa.Engine, filled) -> None:
         width=1,
         height=1,
         faces=[],
+        model_id=FER2013_V2_ID,
         actor=ADMIN,
     )
     now = noon + timedelta(days=30, seconds=30)  # cutoff: MON 12:00:30
@@ -739,8 +765,8 @@ def test_purge_observations_older_than(engine: sa.Engine, filled) -> None:
 
 def test_minute_buckets_over_more_than_two_weeks_are_refused(engine: sa.Engine) -> None:
     sid = q.create_event_session(engine, "term", actor=ADMIN)
-    q.save_live_observations(engine, sid, MON, faces("happy"))
-    q.save_live_observations(engine, sid, MON + timedelta(days=20), faces("sad"))
+    q.save_live_observations(engine, sid, MON, faces("happy"), model_id=FER2013_V2_ID)
+    q.save_live_observations(engine, sid, MON + timedelta(days=20), faces("sad"), model_id=FER2013_V2_ID)
     with pytest.raises(q.TooManyBucketsError, match="20 days"):
         q.expression_trends(engine, "minute")
     one_day = q.expression_trends(engine, "minute", start=MON, end=MON + timedelta(days=1))
@@ -773,6 +799,7 @@ def test_small_faces_are_counted_but_left_out_of_shares(engine: sa.Engine) -> No
             face("sad", tiny),
             face("sad", tiny),
         ],
+        model_id=FER2013_V2_ID,
         actor=ADMIN,
     )
     info = q.get_event_session(engine, session_id)
@@ -832,6 +859,59 @@ def test_migration_0002_backfills_face_size_and_keeps_every_row(db_url: str) -> 
         engine.dispose()
 
 
+def save_before_0007(
+    engine: sa.Engine, session_id: int, taken_at: datetime, labels: list[str], live: bool = False
+) -> None:
+    """A photo (or a live frame) with its observations and rollup rows, in the schema before 0007 (no
+    model_id): raw SQL, because db.queries writes the newest schema."""
+    columns = ["session_id", "photo_id", "source", "observed_at", "box_x", "box_y", "box_w", "box_h",
+               "face_size", *(f"p_{n}" for n in EMOTIONS), "top_label", "confidence"]  # fmt: skip
+    with engine.begin() as connection:
+        photo_id = None
+        if not live:
+            photo_id = connection.execute(
+                sa.text(
+                    "INSERT INTO photos (session_id, content_hash, filename, taken_at, time_source, width, "
+                    "height, n_faces, created_at) VALUES (:s, :h, 'old.jpg', :t, 'exif', 640, 480, :n, :t) "
+                    "RETURNING id"
+                ).bindparams(sa.bindparam("t", type_=sa.DateTime())),
+                {"s": session_id, "h": uuid.uuid4().hex, "t": taken_at, "n": len(labels)},
+            ).scalar_one()
+        for label in labels:
+            probabilities = [TOP_P if n == label else OTHER_P for n in EMOTIONS]
+            values = [session_id, photo_id, "live" if live else "photo", taken_at, 10, 20, 30, 40, 30,
+                      *probabilities, EMOTIONS.index(label), TOP_P]  # fmt: skip
+            placeholders = ", ".join(f":{c}" for c in columns)
+            connection.execute(
+                sa.text(
+                    f"INSERT INTO observations ({', '.join(columns)}) VALUES ({placeholders})"
+                ).bindparams(sa.bindparam("observed_at", type_=sa.DateTime())),
+                dict(zip(columns, values, strict=True)),
+            )
+        for table, period in (("minute_rollups", "minute"), ("hour_rollups", "hour")) if labels else ():
+            start = bucket_of(taken_at, period)
+            counts = {f"n_{n}": labels.count(n) for n in EMOTIONS}
+            sums = {
+                f"sum_p_{n}": TOP_P * labels.count(n) + OTHER_P * (len(labels) - labels.count(n))
+                for n in EMOTIONS
+            }
+            row = {"session_id": session_id, "period_start": start, "faces": len(labels), "small_faces": 0,
+                   **counts, **sums}  # fmt: skip
+            names = ", ".join(row)
+            connection.execute(
+                sa.text(
+                    f"INSERT INTO {table} ({names}) VALUES ({', '.join(f':{c}' for c in row)}) "
+                    f"ON CONFLICT (session_id, period_start) DO UPDATE SET "
+                    + ", ".join(
+                        f"{c} = {table}.{c} + excluded.{c}"
+                        for c in row
+                        if c not in ("session_id", "period_start")
+                    )
+                ).bindparams(sa.bindparam("period_start", type_=sa.DateTime())),
+                row,
+            )
+
+
 def test_migration_0006_adds_the_video_time_source_and_keeps_every_row(db_url: str) -> None:
     """SQLite edits `photos`' CHECK in place: a rebuild would lose observations to ON DELETE CASCADE."""
     engine = make_engine(db_url, migrate=False)
@@ -839,7 +919,7 @@ def test_migration_0006_adds_the_video_time_source_and_keeps_every_row(db_url: s
         migrate(engine, "0005")
         session_id = q.create_event_session(engine, "before 0006", actor=ADMIN)
         for hour in (9, 10):
-            save(engine, session_id, MON.replace(hour=hour), ["happy", "sad"])
+            save_before_0007(engine, session_id, MON.replace(hour=hour), ["happy", "sad"])
         with pytest.raises(IntegrityError), engine.begin() as connection:
             connection.exec_driver_sql("UPDATE photos SET time_source = 'video'")
         before = {t: count_rows(engine, t) for t in ("photos", "observations", "hour_rollups")}
@@ -850,7 +930,7 @@ def test_migration_0006_adds_the_video_time_source_and_keeps_every_row(db_url: s
         q.save_photo(
             engine, session_id, content_hash="f" * 64, filename="talk.mp4 @ 00:00:01.0",
             taken_at=MON.replace(hour=11), time_source="video", width=640, height=480,
-            faces=faces("neutral"), actor=ADMIN,
+            faces=faces("neutral"), model_id=FER2013_V2_ID, actor=ADMIN,
         )  # fmt: skip
         assert q.photo_results(engine, session_id)[-1]["time_source"] == "video"
         with pytest.raises(IntegrityError), engine.begin() as connection:
@@ -864,11 +944,83 @@ def test_migration_0006_adds_the_video_time_source_and_keeps_every_row(db_url: s
         session_id = q.create_event_session(engine, "after 0006", actor=ADMIN)
         q.save_photo(
             engine, session_id, content_hash="e" * 64, filename="talk.mp4 @ 00:00:02.0", taken_at=MON,
-            time_source="video", width=640, height=480, faces=faces("happy"), actor=ADMIN,
+            time_source="video", width=640, height=480, faces=faces("happy"),
+            model_id=FER2013_V2_ID, actor=ADMIN,
         )  # fmt: skip
         migrate(engine, "0005", down=True)
         with engine.connect() as connection:
             rows = connection.exec_driver_sql("SELECT time_source FROM photos").scalars().all()
         assert rows == ["upload"] and count_rows(engine, "observations") == 1
+    finally:
+        engine.dispose()
+
+
+def _table_rows(engine: sa.Engine, table: str, order: str) -> list[dict]:
+    """Every row as {column: value} (column order differs between a migrated and a fresh schema)."""
+    with engine.connect() as connection:
+        return [
+            {k: round(v, 9) if isinstance(v, float) else v for k, v in row.items()}
+            for row in connection.exec_driver_sql(f"SELECT * FROM {table} ORDER BY {order}").mappings()
+        ]
+
+
+def test_migration_0007_records_the_model_and_keeps_every_row(db_url: str) -> None:
+    """Photos, observations and rollups stored at 0006 all survive 0007, read as model v2's; on SQLite
+    no table rebuild of `photos` cascade-deletes the observations. A new model then gets its own
+    rollup rows in the same hour, and the downgrade sums them back into one row per hour."""
+    engine = make_engine(db_url, migrate=False)
+    try:
+        migrate(engine, "0006")
+        lecture = q.create_event_session(engine, "before 0007", actor=ADMIN)
+        other = q.create_event_session(engine, "live only", actor=ADMIN)
+        save_before_0007(engine, lecture, MON.replace(hour=9, minute=5), ["happy", "sad", "angry"])
+        save_before_0007(engine, lecture, MON.replace(hour=9, minute=40), ["neutral"])
+        save_before_0007(engine, lecture, MON.replace(hour=11), [])  # a photo without faces
+        save_before_0007(engine, other, MON.replace(hour=10), ["fear", "happy"], live=True)
+        tables = ("photos", "observations", "minute_rollups", "hour_rollups")
+        orders = {"photos": "id", "observations": "id", "minute_rollups": "session_id, period_start",
+                  "hour_rollups": "session_id, period_start"}  # fmt: skip
+        before = {t: _table_rows(engine, t, orders[t]) for t in tables}
+        assert {t: len(rows) for t, rows in before.items()} == {
+            "photos": 3, "observations": 6, "minute_rollups": 3, "hour_rollups": 2,
+        }  # fmt: skip
+        trends_before = q.expression_trends(engine, "hour")
+
+        upgrade_to_head(engine)
+        assert current_revision(engine) == "0007"
+        after = {t: _table_rows(engine, t, orders[t]) for t in tables}
+        with engine.connect() as connection:
+            for table in tables:
+                models = connection.exec_driver_sql(f"SELECT DISTINCT model_id FROM {table}").scalars().all()
+                assert models == [FER2013_V2_ID], table
+            if engine.dialect.name == "sqlite":
+                assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        # Every row kept with all its values, plus the model id.
+        for table in tables:
+            assert [{k: v for k, v in r.items() if k != "model_id"} for r in after[table]] == before[table]
+            assert all(r["model_id"] == FER2013_V2_ID for r in after[table])
+        pd.testing.assert_frame_equal(q.expression_trends(engine, "hour"), trends_before)
+        assert [i.models for i in q.list_event_sessions(engine)] == [(FER2013_V2_ID,), (FER2013_V2_ID,)]
+
+        # The next model writes beside v2 in the same hour: two rollup rows, never one mixed total.
+        save(engine, lecture, MON.replace(hour=9, minute=50), ["happy", "happy"], model_id=FERPLUS_V3_ID)
+        models = q.model_totals(engine, "hour", [lecture])
+        assert models[["model_id", "faces"]].values.tolist() == [[FER2013_V2_ID, 4], [FERPLUS_V3_ID, 2]]
+        assert q.get_event_session(engine, lecture).models == (FER2013_V2_ID, FERPLUS_V3_ID)
+        rebuilt_before = _rollup_snapshot(engine)
+        q.rebuild_rollups(engine)  # the rollups equal a GROUP BY over the observations, models included
+        assert _rollup_snapshot(engine) == rebuilt_before
+        q.delete_event_session(engine, lecture, actor=ADMIN)  # the cascade still reaches observations
+        assert count_rows(engine, "observations") == 2 and count_rows(engine, "photos") == 0
+
+        # Down to 0006: each hour's models are summed back into one row; no observation is lost.
+        save(engine, other, MON.replace(hour=10, minute=30), ["sad"], model_id=FERPLUS_V3_ID)
+        trends_mixed = q.expression_trends(engine, "hour")
+        migrate(engine, "0006", down=True)
+        assert count_rows(engine, "observations") == 3
+        assert count_rows(engine, "hour_rollups") == 1 and count_rows(engine, "minute_rollups") == 2
+        with engine.connect() as connection:
+            faces_in_hour = connection.exec_driver_sql("SELECT faces FROM hour_rollups").scalar_one()
+        assert faces_in_hour == int(trends_mixed["bucket_faces"].iloc[0]) == 3
     finally:
         engine.dispose()

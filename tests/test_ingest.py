@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -281,3 +282,45 @@ def test_fer_core_public_names():
     assert callable(load_image) and set(fer_core.__all__) <= set(dir(fer_core))
     with pytest.raises(AttributeError):
         fer_core.NotAThing  # noqa: B018
+
+
+def test_every_door_stores_the_id_of_the_model_that_read_the_faces(engine, recognizer, session_id, tmp_path):
+    """The photo, video-frame and live paths store `Recognizer.model_id`, read from the graph's metadata:
+    a copy of the served graph stamped as model v3 writes v3 rows beside the committed graph's v2 rows."""
+    from campus_fer.ingest import record_live_sample
+    from campus_fer.video_ingest import ingest_video
+    from fer_core.config import ONNX_MODEL_PATH
+    from fer_core.model_info import FER2013_V2_ID, FERPLUS_V3_ID, write_model_id
+    from tests.test_video import steady_times, write_clip
+
+    stamped = tmp_path / "v3.onnx"
+    stamped.write_bytes(ONNX_MODEL_PATH.read_bytes())
+    write_model_id(stamped, FERPLUS_V3_ID)
+    v3 = Recognizer(stamped)
+    assert (recognizer.model_id, v3.model_id) == (FER2013_V2_ID, FERPLUS_V3_ID)
+
+    assert process_file(engine, recognizer, session_id, photo(2, seed=3), max_bytes=LIMIT, actor=ADMIN).ok
+    [batch] = process_batch(engine, v3, session_id, iter([photo(3, seed=4)]), max_bytes=LIMIT, actor=ADMIN)
+    assert batch.status == "saved"
+    clip = write_clip(tmp_path / "talk.mp4", steady_times()[:2], size=(640, 360))
+    video = ingest_video(engine, v3, session_id, clip.read_bytes(), filename="talk.mp4",
+                         start=datetime(2025, 5, 3, 9, 30), actor=ADMIN)  # fmt: skip
+    frames = video.count("saved")
+    assert video.error is None and frames >= 1
+    faces = v3.analyze(group_photo(1, seed=5)[0])
+    assert record_live_sample(engine, session_id, datetime(2025, 5, 3, 10), faces, model_id=v3.model_id,
+                              actor=ADMIN) == 1  # fmt: skip
+
+    photos = queries.photo_results(engine, session_id)
+    # In time order: the video's frames (2025), then the two uploads (now).
+    assert [p["model_id"] for p in photos] == [FERPLUS_V3_ID] * frames + [FER2013_V2_ID, FERPLUS_V3_ID]
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT model_id, source, count(*) FROM observations GROUP BY model_id, source ORDER BY 1, 2"
+        ).all()
+    v3_photo_faces = 3 + video.faces_saved
+    assert [tuple(r) for r in rows] == [
+        (FER2013_V2_ID, "photo", 2), (FERPLUS_V3_ID, "live", 1), (FERPLUS_V3_ID, "photo", v3_photo_faces),
+    ]  # fmt: skip
+    # First used first: v3 read the 2025 frames, v2 only today's upload.
+    assert queries.get_event_session(engine, session_id).models == (FERPLUS_V3_ID, FER2013_V2_ID)

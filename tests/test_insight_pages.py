@@ -11,6 +11,7 @@ import pytest
 
 from campus_fer.agenda import agenda_from_csv, session_segments
 from db import queries, segments
+from fer_core.model_info import FER2013_V2_ID
 from tests.actors import ORGANIZER
 from tests.term_data import AGENDA, WEEKS, seed_term
 from tests.test_app_pages import db_url, engine, open_page, texts  # noqa: F401 (fixtures)
@@ -86,7 +87,7 @@ def test_agenda_page_saves_a_pasted_agenda_and_hides_small_segments(db_url, engi
         queries.save_photo(
             engine, session_id, content_hash=str(i), filename=f"{i}.jpg",
             taken_at=datetime(2025, 5, 3, 9, 5 * i), time_source="exif", width=640, height=480,
-            faces=synthetic_faces(["happy"] * 3, rng), actor=ORGANIZER,
+            faces=synthetic_faces(["happy"] * 3, rng), model_id=FER2013_V2_ID, actor=ORGANIZER,
         )  # fmt: skip
     at = choose(open_page("pages/agenda.py"), session_id)
     assert "no agenda yet" in texts(at.info)
@@ -168,7 +169,7 @@ def test_wellbeing_never_shows_a_group_under_the_threshold(db_url, engine, monke
     session_id = queries.create_event_session(engine, "Tiny", actor=ORGANIZER)
     queries.save_photo(
         engine, session_id, content_hash="x", filename="x.jpg", taken_at=datetime(2025, 5, 3, 9),
-        time_source="exif", width=640, height=480, actor=ORGANIZER,
+        time_source="exif", width=640, height=480, model_id=FER2013_V2_ID, actor=ORGANIZER,
         faces=synthetic_faces(["sad"] * 4, np.random.default_rng(0)),
     )  # fmt: skip
     at = open_page("pages/wellbeing.py")

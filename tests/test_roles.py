@@ -29,6 +29,7 @@ from campus_fer.roles import (
 from db import audit, queries, tokens
 from db.engine import alembic_config, make_engine, migration_transaction
 from fer_core.labels import EMOTIONS
+from fer_core.model_info import FER2013_V2_ID
 from fer_core.recognizer import FaceResult
 from tests.actors import ADMIN, ORGANIZER, OTHER_ORGANIZER, VIEWER
 from ui.settings import load_settings
@@ -157,9 +158,11 @@ def test_upload_photos_and_record_live(engine, role):
     save = dict(photo, time_source="exif", width=640, height=480, faces=faces(2))
     if role == "viewer":
         with pytest.raises(NotAllowed, match="may not upload"):
-            queries.save_photo(engine, session_id, **save, actor=actor)
+            queries.save_photo(engine, session_id, **save, model_id=FER2013_V2_ID, actor=actor)
         with pytest.raises(NotAllowed):
-            record_live_sample(engine, session_id, datetime(2026, 5, 1, 10), faces(1), actor=actor)
+            record_live_sample(
+                engine, session_id, datetime(2026, 5, 1, 10), faces(1), model_id=FER2013_V2_ID, actor=actor
+            )
         with pytest.raises(NotAllowed):  # refused before a single file is read or analysed
             process_batch(
                 engine, None, session_id, iter([PhotoFile("x.jpg", b"x")]), max_bytes=10, actor=actor
@@ -168,8 +171,13 @@ def test_upload_photos_and_record_live(engine, role):
             process_file(engine, None, session_id, PhotoFile("x.jpg", b"x"), max_bytes=10, actor=actor)
         assert count(engine, "photos") == count(engine, "observations") == 0
         return
-    assert queries.save_photo(engine, session_id, **save, actor=actor).n_faces == 2
-    assert record_live_sample(engine, session_id, datetime(2026, 5, 1, 10), faces(3), actor=actor) == 3
+    assert queries.save_photo(engine, session_id, **save, model_id=FER2013_V2_ID, actor=actor).n_faces == 2
+    assert (
+        record_live_sample(
+            engine, session_id, datetime(2026, 5, 1, 10), faces(3), model_id=FER2013_V2_ID, actor=actor
+        )
+        == 3
+    )
     assert count(engine, "observations") == 5
 
 
@@ -225,7 +233,7 @@ def test_sessions_from_before_sign_in_are_deleted_by_admins_only(engine):
 
 def test_audit_trail_survives_session_deletion_with_counts(engine):
     session_id = queries.create_event_session(engine, "Gone", actor=ORGANIZER)
-    queries.save_live_observations(engine, session_id, datetime(2026, 5, 1), faces(4))
+    queries.save_live_observations(engine, session_id, datetime(2026, 5, 1), faces(4), model_id=FER2013_V2_ID)
     queries.delete_event_session(engine, session_id, actor=ORGANIZER)
     rows = audit_rows(engine)
     assert [(r["action"], r["session_id"], r["session_name"]) for r in rows] == [
@@ -242,7 +250,7 @@ def test_audit_trail_survives_session_deletion_with_counts(engine):
 def test_purge(engine, role):
     actor = ROLES[role]
     session_id = queries.create_event_session(engine, "Term", actor=ADMIN)
-    queries.save_live_observations(engine, session_id, datetime(2020, 1, 1), faces(2))
+    queries.save_live_observations(engine, session_id, datetime(2020, 1, 1), faces(2), model_id=FER2013_V2_ID)
     if role != "admin":
         with pytest.raises(NotAllowed, match="may not purge"):
             queries.purge_observations_older_than(engine, 30, actor=actor)
@@ -330,7 +338,8 @@ def test_migration_0004_keeps_existing_sessions_and_their_photos(tmp_path):
     with migration_transaction(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0004")
-    [info] = queries.list_event_sessions(engine)
-    assert (info.name, info.owner, info.n_photos) == ("Old", None, 1)
+    with engine.connect() as connection:  # raw SQL: db.queries reads the newest schema (0007's model_id)
+        sessions = connection.exec_driver_sql("SELECT name, owner FROM event_sessions").all()
+    assert [tuple(row) for row in sessions] == [("Old", None)] and count(engine, "photos") == 1
     assert count(engine, "audit_events") == 0
     engine.dispose()

@@ -35,9 +35,46 @@ def upgrade() -> None:
         with op.batch_alter_table(name) as batch:
             batch.add_column(sa.Column("small_faces", sa.Integer(), nullable=False, server_default="0"))
     # The rollups' definition of a face changed (readable faces only): recompute them from the rows.
-    from db import rollups
+    _rebuild_rollups()
 
-    rollups.rebuild(op.get_bind())
+
+def _rebuild_rollups() -> None:
+    """Recompute both rollup tables as this revision's schema has them. Frozen here rather than
+    calling db.rollups.rebuild, whose SQL follows the newest schema (0007 adds model_id)."""
+    from db.buckets import bucket_start
+    from fer_core.labels import EMOTIONS, READABLE_MIN_FACE_PX
+
+    bind = op.get_bind()
+    obs = sa.table(
+        "observations",
+        sa.column("session_id"),
+        sa.column("observed_at", sa.DateTime()),
+        sa.column("face_size"),
+        sa.column("top_label"),
+        *(sa.column(f"p_{name}") for name in EMOTIONS),
+    )
+    readable = sa.or_(obs.c.face_size.is_(None), obs.c.face_size >= READABLE_MIN_FACE_PX)
+    totals = [
+        sa.func.count(sa.case((readable, 1))).label("faces"),
+        sa.func.count(sa.case((~readable, 1))).label("small_faces"),
+        *(
+            sa.func.sum(sa.case((sa.and_(readable, obs.c.top_label == i), 1), else_=0)).label(f"n_{name}")
+            for i, name in enumerate(EMOTIONS)
+        ),
+        *(
+            sa.func.sum(sa.case((readable, obs.c[f"p_{name}"]), else_=0.0)).label(f"sum_p_{name}")
+            for name in EMOTIONS
+        ),
+    ]
+    for name, period in (("minute_rollups", "minute"), ("hour_rollups", "hour")):
+        columns = ["session_id", "period_start", *(t.name for t in totals)]
+        table = sa.table(name, *(sa.column(c) for c in columns))
+        start = bucket_start(period, obs.c.observed_at, bind.dialect.name)
+        query = sa.select(obs.c.session_id, start.label("period_start"), *totals).group_by(
+            obs.c.session_id, start
+        )
+        bind.execute(sa.delete(table))
+        bind.execute(sa.insert(table).from_select(columns, query))
 
 
 def downgrade() -> None:
