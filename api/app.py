@@ -470,11 +470,12 @@ def get_segments(
     the expression mix with 95% intervals and each share against the rest of the event (the Agenda
     page's figures). Intervals are a bootstrap over photos (faces in one photo are not independent);
     each row names its method. Segments under the threshold are counted but `shown: false`."""
-    _session_or_404(engine, session_id)
+    info = _session_or_404(engine, session_id)
     min_faces = settings.min_faces_per_bucket
     cut = session_segments(engine, session_id, min_faces=min_faces)
     return schemas.SegmentsResponse(
         session_id=session_id,
+        models=list(info.models),
         min_faces=min_faces,
         confidence=CONFIDENCE,
         outside_faces=cut.outside_faces,
@@ -485,6 +486,7 @@ def get_segments(
                 faces=s.faces,
                 small_faces=s.small_faces,
                 shown=s.shown,
+                models=list(s.models),
                 mix=[schemas.SegmentShare.model_validate(i, from_attributes=True) for i in s.mix],
                 versus_rest=[
                     schemas.SegmentDifference.model_validate(d, from_attributes=True) for d in s.versus_rest
@@ -558,6 +560,10 @@ def trends(
         min_faces=settings.min_faces_per_bucket,
         hidden_buckets=data.hidden_buckets,
         hidden_sessions=data.hidden_sessions,
+        models=[schemas.ModelPeriodOut.model_validate(p, from_attributes=True) for p in data.periods],
+        model_changes=[
+            schemas.ModelChangeOut(bucket_start=c.at, model_id=c.model_id) for c in data.model_changes
+        ],
         rows=table.to_dict("records"),
     )
 

@@ -82,6 +82,11 @@ class SessionOut(BaseModel):
     n_photos: int
     n_faces: int
     owner: str | None = None  # e-mail or 'api-token:<id>' of whoever created it; None before sign-in
+    models: list[str] = Field(
+        default_factory=list,
+        description="ids of the models that read this session's faces, first used first (e.g. fer2013-v2); "
+        "figures of sessions read by different models are not directly comparable",
+    )
 
 
 class ExpressionShare(BaseModel):
@@ -107,6 +112,23 @@ class TrendRow(BaseModel):
     share: float
     mean_probability: float
     bucket_faces: int
+    models: str = Field("", description="the model(s) that read this bucket's faces, joined by ' + '")
+
+
+class ModelPeriodOut(BaseModel):
+    """One model behind a figure: the hours it read faces in (UTC, to the hour) and how many."""
+
+    model_id: str
+    first_hour: UtcDatetime
+    last_hour: UtcDatetime
+    faces: int = Field(description="readable faces it read")
+
+
+class ModelChangeOut(BaseModel):
+    """The first shown bucket with faces read by a model not seen in the buckets before."""
+
+    bucket_start: UtcDatetime
+    model_id: str
 
 
 class TrendsResponse(BaseModel):
@@ -114,6 +136,10 @@ class TrendsResponse(BaseModel):
     min_faces: int
     hidden_buckets: int
     hidden_sessions: int
+    models: list[ModelPeriodOut] = Field(description="the models behind these figures, first used first")
+    model_changes: list[ModelChangeOut] = Field(
+        description="where a new model starts: readings before and after are not directly comparable"
+    )
     rows: list[TrendRow]
 
 
@@ -209,12 +235,14 @@ class SegmentSummary(SegmentOut):
     faces: int = Field(description="readable faces")
     small_faces: int = Field(description="faces too small to read, in no share")
     shown: bool = Field(description="false below the privacy threshold: then no mix and no comparison")
+    models: list[str] = Field(description="ids of the models that read the segment's faces")
     mix: list[SegmentShare]
     versus_rest: list[SegmentDifference]
 
 
 class SegmentsResponse(BaseModel):
     session_id: int
+    models: list[str] = Field(description="ids of the models that read the session's faces, first used first")
     min_faces: int = Field(description="the privacy threshold: segments with fewer readable faces are hidden")
     confidence: float
     outside_faces: int = Field(description="readable faces in no segment (they count in 'the rest')")

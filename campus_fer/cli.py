@@ -224,6 +224,8 @@ def sessions_show(session: Annotated[str, typer.Argument(help="session id or nam
     engine = _engine()
     info = _session(engine, session)
     console.print(f"[bold]{info.name}[/bold] (id {info.id}): {info.n_photos} photos, {info.n_faces} faces")
+    if info.models:
+        console.print(f"Read by model{'s' if len(info.models) > 1 else ''}: {', '.join(info.models)}")
     min_faces = state.settings.min_faces_per_bucket
     mix = queries.session_comparison(engine, [info.id], min_faces=min_faces)
     if mix.empty:
@@ -290,6 +292,12 @@ def trends(
     console.print(shown)
     if data.hidden_buckets:
         console.print(f"{data.hidden_buckets} bucket(s) with fewer than {min_faces} faces hidden.")
+    console.print(data.models_caption)
+    for change in data.model_changes:
+        console.print(
+            f"Model change at {change.at:%Y-%m-%d %H:%M}: {change.model_id} from here "
+            f"({', '.join(change.previous)} before); readings before and after are not directly comparable."
+        )
 
 
 @app.command()

@@ -14,7 +14,7 @@ print stylesheet, so "Print -> Save as PDF" in any browser gives a PDF.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -24,6 +24,7 @@ import plotly.io as pio
 from sqlalchemy.engine import Engine
 
 from campus_fer.agenda import SegmentSummary, comparison_table, label_counts, mix_table, session_segments
+from campus_fer.provenance import MODELS_DIFFER, ModelChange, model_changes, models_caption
 from campus_fer.stats import ShareInterval, expression_intervals, intervals_frame
 from db import queries
 from db.timeutils import utcnow
@@ -56,6 +57,14 @@ class EventReport:
     others_basis: str
     model_accuracy: float | None
     model_limits: str | None
+    #: Which models read this event's faces, when (to the hour) and how many; first used first.
+    model_periods: list[queries.ModelPeriod] = field(default_factory=list)
+    trend_changes: list[ModelChange] = field(default_factory=list)  # first bucket of each new model
+    other_models: dict[int, tuple[str, ...]] = field(default_factory=dict)  # compared events' models
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(p.model_id for p in self.model_periods)
 
     @property
     def readable_faces(self) -> int:
@@ -86,7 +95,10 @@ def build_report(engine: Engine, session_id: int, *, min_faces: int, notice: str
     span = (last - first).total_seconds() if first is not None else 0.0
     bucket = "minute" if span <= MINUTE_BUCKETS_UP_TO_S else "hour"
     trends = queries.expression_trends(engine, bucket, [session_id], min_faces=min_faces)
+    bucket_models = queries.model_totals(engine, bucket, [session_id])
+    bucket_models = bucket_models[bucket_models["bucket_start"].isin(trends["bucket_start"])]
     others, basis = _other_events(engine, session, min_faces)
+    listed = {s.id: s.models for s in queries.list_event_sessions(engine)}
     metrics = load_report()
     card = MODEL_CARD_PATH.read_text(encoding="utf-8") if MODEL_CARD_PATH.exists() else ""
     return EventReport(
@@ -105,6 +117,9 @@ def build_report(engine: Engine, session_id: int, *, min_faces: int, notice: str
         others_basis=basis,
         model_accuracy=metrics.test.accuracy if metrics else None,
         model_limits=card_section(card, "Limits") if card else None,
+        model_periods=queries.model_periods(engine, [session_id]),
+        trend_changes=model_changes(bucket_models[bucket_models["faces"] > 0], "bucket_start"),
+        other_models={int(i): listed.get(int(i), ()) for i in others["session_id"].unique()},
     )
 
 
@@ -204,6 +219,40 @@ def _others_html(report: EventReport, first: list[bool]) -> str:
         f"<p>Compared with {n_events - 1} other {html.escape(report.others_basis)}.</p>"
         + table
         + _figure(session_bars(others), first)
+        + _other_models_note(report)
+    )
+
+
+def _models_note(report: EventReport) -> str:
+    """Which models made the figures: every figure of this report sums only this event's readings."""
+    if not report.model_periods:
+        return ""
+    caption = models_caption(report.model_periods)
+    if len(report.model_periods) == 1:
+        return (
+            f"<p class='note'>{html.escape(caption)} Every figure in this report comes from its readings.</p>"
+        )
+    return (
+        f"<p class='note'>{html.escape(caption)} The figures above mix both models' readings of this "
+        f"event (the dotted line marks where the newer model starts). {html.escape(MODELS_DIFFER)}</p>"
+    )
+
+
+def _other_models_note(report: EventReport) -> str:
+    """Say so when the compared events were read by different models: their differences are partly
+    the models'."""
+    used: dict[str, int] = {}
+    for models in report.other_models.values():
+        for model in models:
+            used[model] = used.get(model, 0) + 1
+    if len(used) < 2:
+        return (
+            f"<p class='note'>All these events were read by model {html.escape(next(iter(used), '?'))}.</p>"
+        )
+    counts = ", ".join(f"{html.escape(m)}: {n} event{'s' if n != 1 else ''}" for m, n in used.items())
+    return (
+        f"<p class='note'>These events were read by different models ({counts}); part of any difference "
+        f"between them is the models'. {html.escape(MODELS_DIFFER)}</p>"
     )
 
 
@@ -227,6 +276,8 @@ def render_html(report: EventReport) -> str:
     if report.mix:
         top = max(report.mix, key=lambda i: i.share)
         figures.append(("Most frequent apparent expression", f"{top.expression} {_percent(top.share)}"))
+    if report.models:
+        figures.append((f"Read by model{'s' if len(report.models) > 1 else ''}", " + ".join(report.models)))
     body = [
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='note'>Event date: {html.escape(when)} · faces seen {html.escape(seen)} · report made "
@@ -252,11 +303,13 @@ def render_html(report: EventReport) -> str:
     else:
         body.append(f"<p>Fewer than {report.min_faces} readable faces: no mix is shown.</p>")
     body.append(f"<h2>Over time (per {report.bucket})</h2>")
+    changes = [(c.at, c.model_id) for c in report.trend_changes]
     body.append(
-        _figure(trend_area(report.trends), first)
+        _figure(trend_area(report.trends, changes), first)
         if not report.trends.empty
         else f"<p>No {report.bucket} has {report.min_faces} readable faces.</p>"
     )
+    body.append(_models_note(report))
     body += ["<h2>Per agenda segment</h2>", _segments_html(report, first)]
     body += ["<h2>Compared with the organiser's other events</h2>", _others_html(report, first)]
     accuracy = (

@@ -358,7 +358,7 @@ def overdispersion_factor(negative: np.ndarray, faces: np.ndarray) -> float:
 
 
 CHART_COLUMNS = (
-    "period", "faces", "negative", "share", "unreadable", "unreadable_share",
+    "period", "model_id", "faces", "negative", "share", "unreadable", "unreadable_share",
     "baseline_share", "lower", "upper", "overdispersion", "flagged", "status",
 )  # fmt: skip
 TOO_FEW_FACES = "too few faces"
@@ -379,19 +379,26 @@ def negative_affect_chart(
 
     `weeks`: one row per period with `period`, `faces` (readable faces), `negative` (readable faces
     whose top label is negative affect) and optionally `unreadable` (faces too small to read, shown
-    so a reader sees how much was left out). Each week is judged against the pooled share of up to
-    `baseline_weeks` earlier usable weeks: center = that share, limits = center +/- sigmas x binomial
+    so a reader sees how much was left out) and optionally `model_id` (the model that read them). Each
+    week is judged against the pooled share of up to `baseline_weeks` earlier usable weeks *read by
+    the same model*: center = that share, limits = center +/- sigmas x binomial
     standard error for this week's face count x Laney's sigma_z. Only a share above the upper limit
     flags (a fall is not a wellbeing concern). Flagged weeks stay out of later baselines, so a
     lasting rise keeps flagging instead of silently becoming the new normal. Weeks under `min_faces`
     get no share, no limits and no flag.
+
+    Readings of different models are never compared: a week read by a new model starts that model's
+    own baseline (the first `min_baseline_weeks` of it are "building baseline", whatever the old
+    model read), so a change of model cannot raise a flag. A period read by two models comes as two
+    rows, one per model (campus_fer.wellbeing splits them). Without `model_id` all rows are one model.
 
     Why a p-chart rather than a CUSUM: face counts change a lot from week to week (exam weeks,
     holidays), and a p-chart's limits follow each week's own count directly and read as "this week
     is higher than chance allows", which support staff can check by eye; a CUSUM would detect a
     small lasting drift sooner but its alarm depends on the weeks before and is harder to explain.
     """
-    weeks = weeks.sort_values("period", ignore_index=True)
+    weeks = weeks.sort_values("period", ignore_index=True, kind="stable")
+    models = weeks["model_id"].astype(str).to_numpy() if "model_id" in weeks else np.full(len(weeks), "")
     faces = weeks["faces"].to_numpy(dtype=np.int64)
     negative = weeks["negative"].to_numpy(dtype=np.int64)
     if (negative > faces).any() or (negative < 0).any():
@@ -405,10 +412,11 @@ def negative_affect_chart(
     center, lower, upper, factor = (np.full(n, np.nan) for _ in range(4))
     flagged = np.zeros(n, dtype=bool)
     status = np.full(n, TOO_FEW_FACES, dtype=object)
-    history: list[int] = []  # usable, unflagged weeks so far
+    histories: dict[str, list[int]] = {}  # per model: its usable, unflagged weeks so far
     for i in range(n):
         if not usable[i]:
             continue
+        history = histories.setdefault(models[i], [])
         base = history[-baseline_weeks:]
         if len(base) < min_baseline_weeks:
             status[i] = BUILDING_BASELINE
@@ -425,6 +433,7 @@ def negative_affect_chart(
     return pd.DataFrame(
         {
             "period": weeks["period"].to_numpy(),
+            "model_id": models,
             "faces": faces,
             "negative": np.where(usable, negative, 0),
             "share": share,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from campus_fer.agenda import INTERVAL_NOTE
+from campus_fer.provenance import MODELS_DIFFER
 from db.buckets import BUCKETS
 from db.queries import TooManyBucketsError, list_event_sessions
 from fer_core.labels import READABLE_MIN_FACE_PX
@@ -130,8 +131,11 @@ if data.trends.empty:
         "Pick a coarser time bucket (e.g. day or week) or include more sessions."
     )
 else:
-    st.plotly_chart(trend_area(data.trends), width="stretch", key="trend_chart")
+    changes = [(c.at, c.model_id) for c in data.model_changes]
+    st.plotly_chart(trend_area(data.trends, changes), width="stretch", key="trend_chart")
     st.plotly_chart(bucket_faces(data.trends), width="stretch", key="faces_chart")
+if data.periods:  # which models made these figures, and where the chart marks a change of model
+    st.caption(data.models_caption + (f" {MODELS_DIFFER}" if len(data.periods) > 1 else ""))
 
 if not data.sessions.empty:
     st.plotly_chart(session_bars(data.sessions), width="stretch", key="sessions_chart")

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import streamlit as st
 
+from campus_fer.provenance import MODELS_DIFFER
 from campus_fer.stats import (
     BASELINE_WEEKS,
     CONTROL_SIGMAS,
     MIN_BASELINE_WEEKS,
     NEGATIVE_AFFECT,
 )
-from campus_fer.wellbeing import event_chart, shown, weekly_chart
+from campus_fer.wellbeing import baseline_restarts, event_chart, shown, weekly_chart
 from fer_core.labels import READABLE_MIN_FACE_PX
 from ui.auth import page_actor
 from ui.layout import require_entrypoint
@@ -75,6 +76,23 @@ if len(flagged):
 else:
     st.success(f"No {by} rose above its upper control limit.", icon=":material/check_circle:")
 
+with database_errors("load the models behind the chart"):
+    restarts = baseline_restarts(engine, visible)
+for restart in restarts:
+    if by == "event":
+        when = f"event '{visible.loc[visible['period'] == restart.period, 'event'].iloc[0]}'"
+    else:  # the first hour read by the new model, else the start of its first week
+        when = f"{restart.since or restart.period:%Y-%m-%d}"
+    st.warning(
+        f"The model changed on {when} (from {' and '.join(restart.previous)} to {restart.model_id}): "
+        f"the baseline restarts. {by.capitalize()}s read by {restart.model_id} are compared only with "
+        f"each other, never with {by}s read by an earlier model, so the change itself raises no flag; "
+        f"the first {MIN_BASELINE_WEEKS} {by}s of the new model build its baseline. {MODELS_DIFFER}",
+        icon=":material/swap_horiz:",
+    )
+if len(set(visible["model_id"])) == 1:
+    st.caption(f"All readings here by model {visible['model_id'].iloc[0]}.")
+
 st.plotly_chart(
     p_chart(visible, x, f"Negative-affect share per {by} against the rolling baseline"),
     width="stretch",
@@ -85,7 +103,9 @@ st.caption(
     f"blue line; at least {MIN_BASELINE_WEEKS} are needed before any {by} is judged). The dotted limits are "
     f"{CONTROL_SIGMAS:g} standard errors for that {by}'s own face count, widened by Laney's factor for the "
     "extra variation between weeks; only a share above the upper limit is flagged (red), and flagged "
-    f"{by}s stay out of later baselines. Only readable faces (at least {READABLE_MIN_FACE_PX} px) count; the "
+    f"{by}s stay out of later baselines. A {by} is only ever compared with {by}s read by the same model "
+    f"(a {by} read by two models is shown once per model). Only readable faces (at least "
+    f"{READABLE_MIN_FACE_PX} px) count; the "
     f"dashed line is the share of faces too small to read. {by.capitalize()}s with fewer than {min_faces} "
     "readable faces get no figure at all" + (f" ({hidden} hidden here)." if hidden else ".")
 )

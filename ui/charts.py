@@ -49,8 +49,30 @@ def expression_mix(frame: pd.DataFrame, title: str = "Expression mix") -> go.Fig
     return _tidy(fig, 320)
 
 
-def trend_area(frame: pd.DataFrame) -> go.Figure:
-    """Stacked areas of expression shares per time bucket (rows from db.queries.expression_trends)."""
+#: Colour of the dotted line where a new model's readings begin.
+MODEL_CHANGE_COLOR = "#6a3d9a"
+
+
+def mark_model_changes(
+    fig: go.Figure, changes: Sequence[tuple[object, str]], note: str = "from here"
+) -> go.Figure:
+    """A dotted vertical line and a label at each (x, model id) where a new model's readings begin
+    (campus_fer.provenance.model_changes): a step there is the model's, not the audience's."""
+    for x, model_id in changes:
+        fig.add_shape(
+            type="line", x0=x, x1=x, xref="x", y0=0, y1=1, yref="paper", name=f"model change: {model_id}",
+            line={"color": MODEL_CHANGE_COLOR, "dash": "dot", "width": 2},
+        )  # fmt: skip
+        fig.add_annotation(
+            x=x, y=1, xref="x", yref="paper", text=f"model {model_id} {note}", showarrow=False,
+            xanchor="left", yanchor="bottom", font={"color": MODEL_CHANGE_COLOR},
+        )  # fmt: skip
+    return fig
+
+
+def trend_area(frame: pd.DataFrame, changes: Sequence[tuple[object, str]] = ()) -> go.Figure:
+    """Stacked areas of expression shares per time bucket (rows from db.queries.expression_trends),
+    with a dotted line at each `changes` (bucket start, model id) where a new model starts reading."""
     fig = px.area(
         frame,
         x="bucket_start",
@@ -64,6 +86,7 @@ def trend_area(frame: pd.DataFrame) -> go.Figure:
         markers=len(frame) < 8 * 7,
     )
     fig.update_layout(yaxis_tickformat=".0%", yaxis_range=[0, 1])
+    mark_model_changes(fig, changes)
     return _tidy(fig, 400)
 
 

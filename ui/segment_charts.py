@@ -11,6 +11,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from fer_core.labels import EMOTION_COLORS, EMOTIONS
+from ui.charts import mark_model_changes
 
 _ORDER = {"expression": list(EMOTIONS)}
 FLAG_COLOR = "#d62728"
@@ -90,32 +91,45 @@ def difference_bars(frame: pd.DataFrame, segment: str) -> go.Figure:
 
 def p_chart(frame: pd.DataFrame, x: str, title: str) -> go.Figure:
     """Negative-affect share per period against its baseline and p-chart limits (campus_fer.stats
-    negative_affect_chart rows); flagged periods in red, the unreadable-face share dashed."""
+    negative_affect_chart rows); flagged periods in red, the unreadable-face share dashed.
+
+    Each reading model gets its own line segments (a model's baseline never continues into
+    another's), and a dotted line marks where a new model's baseline starts."""
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(x=frame[x], y=frame["upper"], name="upper limit", mode="lines",
-                   line={"color": LIMIT_COLOR, "dash": "dot", "shape": "hv"})
-    )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(x=frame[x], y=frame["lower"], name="lower limit", mode="lines",
-                   line={"color": LIMIT_COLOR, "dash": "dot", "shape": "hv"})
-    )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(x=frame[x], y=frame["baseline_share"], name="rolling baseline", mode="lines",
-                   line={"color": "#4c78a8", "shape": "hv"})
-    )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(
-            x=frame[x], y=frame["share"], name="negative-affect share", mode="lines+markers",
-            line={"color": "#333333"},
-            marker={"size": 10, "color": [FLAG_COLOR if f else "#333333" for f in frame["flagged"]]},
-            customdata=frame[["faces", "status"]],
-            hovertemplate="%{y:.1%} of %{customdata[0]} readable faces: %{customdata[1]}<extra></extra>",
-        )
-    )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(x=frame[x], y=frame["unreadable_share"], name="share of faces too small to read",
-                   mode="lines", line={"color": "#bab0ac", "dash": "dash"})
-    )  # fmt: skip
+    models = list(dict.fromkeys(frame["model_id"].astype(str))) if "model_id" in frame else [""]
+    for k, model in enumerate(models):
+        part = frame[frame["model_id"].astype(str) == model] if "model_id" in frame else frame
+        legend = {"showlegend": k == 0}
+        suffix = f" ({model})" if len(models) > 1 else ""
+        fig.add_trace(
+            go.Scatter(x=part[x], y=part["upper"], name="upper limit", mode="lines", legendgroup="upper",
+                       line={"color": LIMIT_COLOR, "dash": "dot", "shape": "hv"}, **legend)
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(x=part[x], y=part["lower"], name="lower limit", mode="lines", legendgroup="lower",
+                       line={"color": LIMIT_COLOR, "dash": "dot", "shape": "hv"}, **legend)
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(x=part[x], y=part["baseline_share"], name="rolling baseline", mode="lines",
+                       legendgroup="baseline", line={"color": "#4c78a8", "shape": "hv"}, **legend)
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=part[x], y=part["share"], name="negative-affect share", mode="lines+markers",
+                legendgroup="share", line={"color": "#333333"},
+                marker={"size": 10, "color": [FLAG_COLOR if f else "#333333" for f in part["flagged"]]},
+                customdata=part[["faces", "status"]],
+                hovertemplate=f"%{{y:.1%}} of %{{customdata[0]}} readable faces{suffix}: %{{customdata[1]}}"
+                "<extra></extra>",
+                **legend,
+            )
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(x=part[x], y=part["unreadable_share"], name="share of faces too small to read",
+                       mode="lines", legendgroup="unreadable", line={"color": "#bab0ac", "dash": "dash"},
+                       **legend)
+        )  # fmt: skip
+    firsts = [(frame.loc[frame["model_id"].astype(str) == m, x].iloc[0], m) for m in models[1:]]
+    mark_model_changes(fig, firsts, note="from here: new baseline")
     fig.update_layout(title=title, yaxis_tickformat=".0%", yaxis_rangemode="tozero", hovermode="x unified")
     return _tidy(fig, 400)

@@ -1,19 +1,21 @@
 """The trend page's data: aggregates above the privacy threshold, and how many groups fell below it.
 
 Small groups are hidden so no individual can be singled out; counting them lets the page say
-so instead of silently showing less.
+so instead of silently showing less. Likewise the models that read the faces are named, and where a
+new model starts the chart is marked, instead of silently mixing their readings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
 from campus_fer.agenda import mix_table, session_segments
+from campus_fer.provenance import ModelChange, model_changes, models_caption, models_per_key
 from db import queries
 from db.segments import Segment, agenda
 
@@ -26,10 +28,23 @@ class TrendData:
     hidden_sessions: int
     total_faces: int  # all readable faces matching the filters, shown or hidden
     small_faces: int = 0  # faces too small to read: counted, in no share
+    #: Per shown bucket and reading model: bucket_start, model_id, faces (db.queries.model_totals).
+    models: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["bucket_start", "model_id"]))
+    periods: list[queries.ModelPeriod] = field(default_factory=list)  # each model's first/last hour
 
     @property
     def empty(self) -> bool:
         return self.total_faces == 0 and self.small_faces == 0
+
+    @property
+    def model_changes(self) -> list[ModelChange]:
+        """The first shown bucket read by each new model (nothing to mark with one model)."""
+        return model_changes(self.models, "bucket_start")
+
+    @property
+    def models_caption(self) -> str:
+        """'Readings by fer2013-v2 until 2026-10-11, ferplus-v3 since 2026-10-12.'"""
+        return models_caption(self.periods)
 
 
 def date_bounds(selected: Sequence[date]) -> tuple[datetime | None, datetime | None]:
@@ -54,6 +69,8 @@ def load_trends(
     all_sessions = queries.session_comparison(engine, ids, start, end, min_faces=1)
     shown_sessions = all_sessions[all_sessions["session_faces"] >= min_faces].reset_index(drop=True)
     readable, small = queries.face_totals(engine, ids, start, end)
+    models = queries.model_totals(engine, bucket, ids, start, end)
+    models = models[models["bucket_start"].isin(shown["bucket_start"]) & (models["faces"] > 0)]
     return TrendData(
         trends=shown,
         sessions=shown_sessions,
@@ -61,14 +78,18 @@ def load_trends(
         hidden_sessions=all_sessions["session_id"].nunique() - shown_sessions["session_id"].nunique(),
         total_faces=readable,
         small_faces=small,
+        models=models[["bucket_start", "model_id", "faces"]].reset_index(drop=True),
+        periods=queries.model_periods(engine, ids, start, end),
     )
 
 
 def export_table(data: TrendData) -> pd.DataFrame:
-    """The aggregated table offered as CSV: one row per shown bucket and expression."""
+    """The aggregated table offered as CSV: one row per shown bucket and expression, with the model(s)
+    that read the bucket's faces ("fer2013-v2", or "fer2013-v2 + ferplus-v3" where a bucket mixes them)."""
     table = data.trends.copy()
     table["share"] = table["share"].round(4)
     table["mean_probability"] = table["mean_probability"].round(4)
+    table["models"] = table["bucket_start"].map(models_per_key(data.models, "bucket_start")).fillna("")
     return table
 
 
