@@ -13,6 +13,9 @@ import numpy as np
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 Box = tuple[int, int, int, int]  # x, y, width, height in the input image's pixels
+#: Five facial landmarks (x, y) in the input image's pixels, in YuNet's order: the person's right eye
+#: (left in the image), left eye, nose tip, right and left mouth corners.
+Landmarks = tuple[tuple[float, float], ...]
 
 #: Longest side photos are detected at: small faces in group photos stay findable.
 PHOTO_MAX_SIDE: int = 960
@@ -25,6 +28,9 @@ LIVE_MAX_SIDE: int = 480
 class Detection:
     box: Box
     score: float  # detector confidence in [0, 1]
+    #: The five landmarks when the detector gives them (YuNet does): the crop is framed and
+    #: levelled from the eyes (fer_core.framing); None falls back to framing from the box.
+    landmarks: Landmarks | None = None
 
 
 class FaceDetector(Protocol):
@@ -109,18 +115,29 @@ class YuNetDetector:
             )
         )
         bgr = np.ascontiguousarray(small[:, :, ::-1])
-        scores, boxes, _ = self._detect(bgr, conf=self.min_score)
+        scores, boxes, points = self._detect(bgr, conf=self.min_score)
         # Boxes come back as uint16; a face cut by the left/top edge wraps around.
         boxes = boxes.astype(np.int32)
         boxes[boxes > 32767] -= 65536
         found = []
-        for score, (x, y, w, h) in zip(scores, boxes):
+        points = points.astype(np.int32)
+        points[points > 32767] -= 65536
+        for score, (x, y, w, h), marks in zip(scores, boxes, points):
             x0, y0 = max(0, x), max(0, y)
             x1, y1 = min(small.shape[1], x + w), min(small.shape[0], y + h)
             if x1 - x0 < 2 or y1 - y0 < 2:
                 continue
             bx, by, bw, bh = (int(round(v / scale)) for v in (x0, y0, x1 - x0, y1 - y0))
-            found.append(Detection(box=(bx + offset_x, by + offset_y, bw, bh), score=float(score) / 100.0))
+            landmarks = tuple(
+                (float(px) / scale + offset_x, float(py) / scale + offset_y) for px, py in marks.reshape(5, 2)
+            )
+            found.append(
+                Detection(
+                    box=(bx + offset_x, by + offset_y, bw, bh),
+                    score=float(score) / 100.0,
+                    landmarks=landmarks,
+                )
+            )
         return found
 
 
