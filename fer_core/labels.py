@@ -6,6 +6,10 @@ from __future__ import annotations
 EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 NUM_CLASSES: int = len(EMOTIONS)
 
+#: Negative affect: the four negative-valence classes (the wellbeing signal, and the lean of a model
+#: fitted to FER2013's labels). Surprise is left out: pleasant and unpleasant surprise look alike.
+NEGATIVE_AFFECT: tuple[str, ...] = ("sad", "fear", "angry", "disgust")
+
 #: Side of the square grayscale face the CNN reads.
 INPUT_SIZE: int = 48
 #: uint8 pixels are divided by this to give the model's [0, 1] input.

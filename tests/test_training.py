@@ -6,6 +6,7 @@ TensorFlow runs only in child processes, as it does for users (the serving proce
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -39,65 +40,85 @@ def _history(run_dir: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def test_train_resume_export_and_serve(fer2013_path: Path, tmp_path: Path) -> None:
-    run_dir = tmp_path / "run"
-    train = _cli(
-        "training.train",
-        "--run-dir",
-        str(run_dir),
-        "--data",
-        str(fer2013_path),
-        "--epochs",
-        "3",
-        "--limit",
-        "320",
-        "--batch-size",
-        "64",
-    )
-    # Interrupt the run as a user would (kill) once epoch 3 has started, then resume it.
+def _log(run_dir: Path) -> list[dict[str, str]]:
+    with open(run_dir / "log.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_sigterm_then_resume_ends_like_an_uninterrupted_run(fer2013_path: Path, tmp_path: Path) -> None:
+    """A run stopped by SIGTERM saves a checkpoint and exits; the same command resumes it at the same
+    step with the same batches and learning-rate schedule, and the loss carries on where it was."""
+    common = ["--data", str(fer2013_path), "--labels", "ferplus", "--epochs", "3", "--limit", "960"]
+    common += ["--batch-size", "64", "--log-every", "1", "--val", "publictest", "--precision", "float32"]
+    straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
+    done = _run_cli("training.train", "--run-dir", str(straight), *common)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    train = _cli("training.train", "--run-dir", str(interrupted), *common)
     process = subprocess.Popen(
         train, cwd=PROJECT_ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     lines = []
     for line in process.stdout:
         lines.append(line)
-        if line.startswith("Epoch 3/3"):
-            process.send_signal(signal.SIGKILL)
-            break
-    process.wait(timeout=60)
-    assert process.returncode == -signal.SIGKILL, "".join(lines)
-    assert len(_history(run_dir)) == 2 and (run_dir / "backup").is_dir()
+        if line.startswith("Epoch 2/3"):
+            process.send_signal(signal.SIGTERM)
+    process.wait(timeout=120)
+    output = "".join(lines)
+    assert process.returncode == 0 and "stopped by signal 15 at epoch 2" in output, output
+    assert "Epoch 3/3" not in output
+    state = json.loads((interrupted / "checkpoint" / "state.json").read_text())
+    assert state["epoch"] == 1 and 1 <= state["step"] < 15
+    stopped_at = 15 + state["step"]
+    assert [int(r["global_step"]) for r in _log(interrupted)] == list(range(1, stopped_at + 1))
 
     resumed = _run_cli(*train[2:])
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert f"resuming at epoch 2, step {state['step']} of 15" in resumed.stdout
     assert "Epoch 1/3" not in resumed.stdout and "Epoch 3/3" in resumed.stdout
-    history = _history(run_dir)
-    assert [row["epoch"] for row in history] == ["0", "1", "2"]
-    assert all(0.0 <= float(row["val_accuracy"]) <= 1.0 for row in history)
+
+    # Same end: every step logged once, same step count, same schedule position and learning rate.
+    log_a, log_b = _log(straight), _log(interrupted)
+    assert (
+        [int(r["global_step"]) for r in log_b] == [int(r["global_step"]) for r in log_a] == list(range(1, 46))
+    )
+    np.testing.assert_allclose([float(r["lr"]) for r in log_b], [float(r["lr"]) for r in log_a], rtol=1e-6)
+    assert [r["epoch"] for r in _history(interrupted)] == ["0", "1", "2"]
+    end_a = json.loads((straight / "checkpoint" / "state.json").read_text())
+    end_b = json.loads((interrupted / "checkpoint" / "state.json").read_text())
+    assert (end_b["epoch"], end_b["step"]) == (end_a["epoch"], end_a["step"]) == (3, 0)
+    # The loss continues: the resumed steps see the same batches from the restored weights, so
+    # their losses follow the uninterrupted run's (dropout differs), not a fresh start's.
+    after = slice(stopped_at, None)
+    loss_a = np.array([float(r["loss"]) for r in log_a])
+    loss_b = np.array([float(r["loss"]) for r in log_b])
+    assert abs(loss_b[after].mean() - loss_a[after].mean()) < 0.1 * loss_a[after].mean()
+    assert loss_b[after].mean() < loss_b[0] and loss_a[after].mean() < loss_a[0]
 
     keras_out, onnx_out = tmp_path / "m.keras", tmp_path / "m.onnx"
     exported = _run_cli(
         "training.export",
         "--run-dir",
-        str(run_dir),
+        str(interrupted),
         "--keras-out",
         str(keras_out),
         "--onnx-out",
         str(onnx_out),
+        "--model-id",
+        "test-v0",
     )
     assert exported.returncode == 0, exported.stdout + exported.stderr
 
     from fer_core.recognizer import Recognizer
 
     faces = np.random.default_rng(0).integers(0, 256, (4, 48, 48), dtype=np.uint8)
-    probabilities = Recognizer(onnx_out).predict_faces(faces)
-    assert probabilities.shape == (4, 7)
+    recognizer = Recognizer(onnx_out)
+    probabilities = recognizer.predict_faces(faces)
+    assert probabilities.shape == (4, 7) and recognizer.model_id == "test-v0"
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
 def test_distil_a_smaller_student_from_the_committed_model(fer2013_path: Path, tmp_path: Path) -> None:
-    import json
-
     import onnx
     from onnx import numpy_helper
 

@@ -91,7 +91,9 @@ def restore_checkpoint(run_dir: Path, model: keras.Model) -> dict[str, Any]:
 def save_weights(path: Path, model: keras.Model) -> None:
     """The model's variables alone in float32 (the best epoch so far; under 10 MB)."""
     tmp = path.with_suffix(".saving.npz")
-    np.savez_compressed(tmp, **{f"w{i}": np.asarray(v.numpy(), np.float32) for i, v in enumerate(model.weights)})
+    np.savez_compressed(
+        tmp, **{f"w{i}": np.asarray(v.numpy(), np.float32) for i, v in enumerate(model.weights)}
+    )
     tmp.replace(path)
 
 

@@ -1,6 +1,9 @@
-"""Export a trained Keras model to the committed artefacts: float32 .keras and ONNX.
+"""Export a trained Keras model to the committed artefacts: float32 .keras and ONNX with its model id.
 
-python -m training.export --run-dir runs/main
+    python -m training.export --run-dir runs/main                      # model v2's files
+    python -m training.export --run-dir checkpoints/ferplus-v3 --model-id ferplus-v3 \
+        --keras-out models/ferplus_cnn.keras --onnx-out models/ferplus_cnn.onnx \
+        --history-out models/ferplus_cnn.history.csv
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import keras  # noqa: E402
 
 from fer_core.config import HISTORY_PATH, KERAS_MODEL_PATH, ONNX_MODEL_PATH  # noqa: E402
 from fer_core.model import build_cnn  # noqa: E402
+from fer_core.model_info import FER2013_V2_ID, write_model_id  # noqa: E402
 
 
 def float32_copy(trained: keras.Model) -> keras.Model:
@@ -28,6 +32,22 @@ def float32_copy(trained: keras.Model) -> keras.Model:
     ]
     model = build_cnn(widths=widths, convs_per_block=convs)
     model.set_weights([w.astype("float32") for w in trained.get_weights()])
+    return model
+
+
+def best_model(run_dir: Path) -> keras.Model:
+    """The run's best epoch in float32: best.keras once the run has ended, else (a run still going
+    or stopped) its best.weights.npz with the architecture in config.json."""
+    if (run_dir / "best.keras").exists():
+        return float32_copy(keras.models.load_model(run_dir / "best.keras", compile=False))
+    import json
+
+    from training.checkpoint import load_weights
+
+    config = json.loads((run_dir / "config.json").read_text())
+    keras.mixed_precision.set_global_policy("float32")
+    model = build_cnn(widths=config["widths"], convs_per_block=config["convs_per_block"])
+    load_weights(run_dir / "best.weights.npz", model)
     return model
 
 
@@ -46,15 +66,18 @@ def main() -> None:
     parser.add_argument("--run-dir", type=Path, required=True)
     parser.add_argument("--keras-out", type=Path, default=KERAS_MODEL_PATH)
     parser.add_argument("--onnx-out", type=Path, default=ONNX_MODEL_PATH)
+    parser.add_argument("--history-out", type=Path, default=None, help="copy the run's history.csv here")
+    parser.add_argument("--model-id", default=FER2013_V2_ID, help="short id stored with every reading")
     args = parser.parse_args()
-    trained = keras.models.load_model(args.run_dir / "best.keras", compile=False)
-    model = float32_copy(trained)
+    model = best_model(args.run_dir)
     args.keras_out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.keras_out)
     export_onnx(model, args.onnx_out)
-    if (args.run_dir / "history.csv").exists() and args.keras_out == KERAS_MODEL_PATH:
-        shutil.copy(args.run_dir / "history.csv", HISTORY_PATH)
-    print(f"wrote {args.keras_out} and {args.onnx_out}")
+    write_model_id(args.onnx_out, args.model_id)
+    history_out = args.history_out or (HISTORY_PATH if args.keras_out == KERAS_MODEL_PATH else None)
+    if (args.run_dir / "history.csv").exists() and history_out is not None:
+        shutil.copy(args.run_dir / "history.csv", history_out)
+    print(f"wrote {args.keras_out} and {args.onnx_out} ({args.model_id})")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from fer_core.config import CACHE_DIR, FER2013_PATH, INT8_MODEL_PATH, ONNX_MODEL_PATH
 from fer_core.data import load_fer2013
+from fer_core.model_info import read_model_id, write_model_id
 from fer_core.preprocess import to_model_input
 
 
@@ -79,7 +80,8 @@ def main() -> None:
     parser.add_argument("--calibration-faces", type=int, default=2000)
     args = parser.parse_args()
     quantize(args.model, args.out, calibration_faces(args.data, args.calibration_faces))
-    print(f"wrote {args.out}")
+    write_model_id(args.out, read_model_id(args.model))  # quantisation drops the graph's metadata
+    print(f"wrote {args.out} ({read_model_id(args.out)})")
 
 
 if __name__ == "__main__":

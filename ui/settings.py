@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from campus_fer.roles import Role, RoleRules, parse_addresses, parse_domain_roles
-from fer_core.config import DEFAULT_SERVED_MODEL, SERVED_MODELS
+from fer_core.config import DEFAULT_SERVED_MODEL, SERVED_MODELS, resolve_model_name
 from fer_core.detect import TILING_MODES
 
 #: Environment variables (CAMPUS_FER_DATABASE_URL is defined by db.settings and read there too).
@@ -110,10 +110,10 @@ def parse_ice_servers(value: Any) -> tuple[dict[str, Any], ...]:
 
 
 def parse_model(value: Any) -> str:
-    name = str(value).strip().lower()
-    if name not in SERVED_MODELS:
-        raise ValueError(f"must be one of {', '.join(SERVED_MODELS)}")
-    return name
+    try:
+        return resolve_model_name(str(value))
+    except KeyError:
+        raise ValueError(f"must be one of {', '.join(SERVED_MODELS)}") from None
 
 
 def parse_tiling(value: Any) -> str:
