@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fer_core.detect import Detection, FaceDetector, YuNetDetector
+    from fer_core.framing import frame_face
     from fer_core.images import ImageError, capture_time, decode_image, load_image
     from fer_core.labels import EMOTIONS
     from fer_core.pipeline import PhotoAnalysis, analyze_photos
@@ -29,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "Detection": "fer_core.detect",
     "FaceDetector": "fer_core.detect",
     "YuNetDetector": "fer_core.detect",
+    "frame_face": "fer_core.framing",
     "EMOTIONS": "fer_core.labels",
     "PhotoAnalysis": "fer_core.pipeline",
     "analyze_photos": "fer_core.pipeline",
@@ -46,6 +48,7 @@ __all__ = [
     "analyze_photos",
     "capture_time",
     "decode_image",
+    "frame_face",
     "load_image",
 ]
 

@@ -26,9 +26,27 @@ EMOTION_COLORS: dict[str, str] = {
     "neutral": "#7f7f7f",
 }
 
-#: Each side of a detected face box grows by this fraction before the square crop,
-#: so serving crops frame the face like FER2013's loosely cropped faces.
+#: The framing served before fer_core.framing: a square around the box's centre, each side grown by
+#: this fraction of the box. It framed faces larger than FER2013 does; kept for
+#: `fer_core.preprocess.square_crop_box` and benchmarks.framing's comparison.
 FACE_MARGIN: float = 0.15
+
+# Serving's crop, framed like FER2013's faces (fer_core.framing). Measured by benchmarks.framing:
+# YuNet on FER2013 Training faces upscaled 4x into a larger canvas (benchmarks/results/framing.txt);
+# tests/test_framing.py checks that the script still derives these values.
+#: Crop side / detector box width: of the box's and the landmarks' sizes, the box width varies least
+#: against FER2013's frame from face to face (IQR 20% of the median; eye distance 23%, box height 27%).
+CROP_SIDE_PER_BOX_WIDTH: float = 1.25
+#: With landmarks: the crop centre's offset from the eye midpoint, as fractions of the crop side,
+#: along and across the levelled eye line (positive: towards the image's right, and down).
+EYES_CENTER_DX: float = 0.005
+EYES_CENTER_DY: float = 0.125
+#: Without landmarks: the crop centre's offset from the box centre, as fractions of the crop side.
+BOX_CENTER_DX: float = 0.005
+BOX_CENTER_DY: float = 0.005
+#: Faces are rotated to level their eyes by at most this many degrees (a larger eye-line angle is
+#: more often a misplaced landmark than a head tilted that far).
+MAX_LEVEL_ANGLE_DEG: float = 45.0
 
 #: Readability floor: a face whose detector box is narrower than this (short side, in pixels of the
 #: image it was cropped from) is counted as detected but "too small to read". Its probabilities are
@@ -57,5 +75,6 @@ def is_uncertain(confidence: float) -> bool:
 
 
 def crop_side(face_size: float) -> float:
-    """Side of the square crop the model reads for a face box of `face_size` px (FACE_MARGIN each side)."""
-    return face_size * (1.0 + 2.0 * FACE_MARGIN)
+    """Side of the square crop the model reads for a face box of `face_size` px (its short side, which
+    for YuNet's upright boxes is the width: fer_core.framing)."""
+    return face_size * CROP_SIDE_PER_BOX_WIDTH

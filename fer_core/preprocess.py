@@ -1,4 +1,8 @@
-"""Face box -> 48x48 grayscale -> [0, 1]: the one path shared by training and serving."""
+"""48x48 grayscale faces -> [0, 1] model input: shared by training and serving.
+
+Serving crops detected faces with `fer_core.framing.frame_face` (framed like FER2013, eyes level);
+the plain square crop here (`face_to_uint8` with a box) is kept for already-framed images and tests.
+"""
 
 from __future__ import annotations
 
@@ -57,7 +61,7 @@ def face_to_uint8(image: np.ndarray, box: Box | None = None, margin: float = FAC
 
 def as_small_face(face: np.ndarray, side: int) -> np.ndarray:
     """What a 48x48 face becomes when it was only `side` px in the photo: the camera's and the
-    detector's downscale (area average), then face_to_uint8's upscale back to 48 (bilinear).
+    detector's downscale (area average), then serving's upscale back to 48 (bilinear, as framing.warp_crop).
     Training augments with it and benchmarks.resolution measures with it, so both match serving."""
     if side >= INPUT_SIZE:
         return face

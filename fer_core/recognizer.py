@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from fer_core.config import ONNX_MODEL_PATH
-from fer_core.detect import Box, FaceDetector, YuNetDetector
+from fer_core.detect import Box, Detection, FaceDetector, YuNetDetector
+from fer_core.framing import frame_face
 from fer_core.images import ImageError, ImageSource, load_image
 from fer_core.labels import EMOTIONS, INPUT_SIZE, NUM_CLASSES, is_readable, is_uncertain
 from fer_core.model_info import model_id_from_metadata
-from fer_core.preprocess import face_to_uint8, to_gray, to_model_input
+from fer_core.preprocess import to_gray, to_model_input
 
 #: Longest side a photo is decoded to before detection; larger photos only cost time.
 DECODE_MAX_SIDE: int = 1920
@@ -67,6 +68,14 @@ class FaceResult:
         }
 
 
+def frame_detections(image: np.ndarray, detections: Sequence[Detection]) -> np.ndarray:
+    """(N, 48, 48) uint8 crops of detections in a gray or RGB image (serving's one framing)."""
+    if not detections:
+        return np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.uint8)
+    gray = to_gray(image)
+    return np.stack([frame_face(gray, d) for d in detections])
+
+
 class Recognizer:
     """Detect faces and classify their apparent expression with the committed ONNX model.
 
@@ -113,12 +122,15 @@ class Recognizer:
             out.append(probs)
         return np.concatenate(out).astype(np.float32)
 
+    def detect_framed(self, rgb: np.ndarray) -> tuple[list[Detection], np.ndarray]:
+        """Every face's detection (box, score, landmarks) and its 48x48 uint8 crop, framed like the
+        training faces and levelled (fer_core.framing.frame_face)."""
+        detections = self.detector.detect(rgb)
+        return detections, frame_detections(rgb, detections)
+
     def detect_faces(self, rgb: np.ndarray) -> Detected:
         """Boxes, detector scores and 48x48 uint8 crops of every face in an RGB image."""
-        detections = self.detector.detect(rgb)
-        gray = to_gray(rgb) if detections else None
-        crops = [face_to_uint8(gray, d.box) for d in detections]
-        faces = np.stack(crops) if crops else np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.uint8)
+        detections, faces = self.detect_framed(rgb)
         return [d.box for d in detections], [d.score for d in detections], faces
 
     def analyze(self, image: ImageSource, color_order: str = "rgb") -> list[FaceResult]:

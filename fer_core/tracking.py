@@ -4,7 +4,9 @@ Detection is most of a frame's cost (YuNet, ~25-30 ms at 480 px); classifying a 
 millisecond. So a full detection runs every `detect_every` frames, and between detections each
 box is moved by the median Lucas-Kanade flow of a grid of points inside it and its crop is
 classified again: the boxes keep following faces and the expressions stay current, at a few
-milliseconds per frame.
+milliseconds per frame. A followed face's five landmarks move with its box (the same shift), so its
+crop is framed and levelled as at the detection (fer_core.framing); a tilt that changes between
+detections is caught up at the next one.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from fer_core.detect import Box
-from fer_core.labels import INPUT_SIZE
-from fer_core.preprocess import face_to_uint8, to_gray
-from fer_core.recognizer import FaceResult, Recognizer
+from fer_core.detect import Box, Detection
+from fer_core.framing import shift_landmarks
+from fer_core.preprocess import to_gray
+from fer_core.recognizer import FaceResult, Recognizer, frame_detections
 
 #: Full detection once every this many frames: at 30 fps a new face is boxed within 0.8 s, and
 #: detection frames (~35-40 ms at 480 px on 2 cores) stay under 5% of frames, so the p95 frame
@@ -81,30 +83,26 @@ class FaceTracker:
         self.recognizer, self.detect_every = recognizer, detect_every
         self._previous: np.ndarray | None = None
         self._faces: list[FaceResult] = []
+        self._detections: list[Detection] = []  # what framed each face in _faces (landmarks followed)
         self._since_detection = 0
 
     def analyze(self, rgb: np.ndarray) -> list[FaceResult]:
         gray = to_gray(rgb)
         previous = self._previous
         if previous is None or previous.shape != gray.shape or self._since_detection >= self.detect_every - 1:
-            self._faces = self.recognizer.classify_detected([self.recognizer.detect_faces(rgb)])[0]
+            detections, crops = self.recognizer.detect_framed(rgb)
             self._since_detection = 0
         else:
-            moved = follow_boxes(previous, gray, [face.box for face in self._faces])
-            followed = [
-                (box, face.detection_score)
-                for face, box in zip(self._faces, moved, strict=True)
+            moved = follow_boxes(previous, gray, [d.box for d in self._detections])
+            detections = [
+                Detection(box, d.score, shift_landmarks(d.landmarks, box[0] - d.box[0], box[1] - d.box[1]))
+                for d, box in zip(self._detections, moved, strict=True)
                 if box is not None
             ]
-            crops = (
-                np.stack([face_to_uint8(gray, box) for box, _ in followed])
-                if followed
-                else np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.uint8)
-            )
-            probabilities = self.recognizer.predict_faces(crops)
-            self._faces = [
-                FaceResult(box, p, score) for (box, score), p in zip(followed, probabilities, strict=True)
-            ]
+            crops = frame_detections(gray, detections)
             self._since_detection += 1
+        probabilities = self.recognizer.predict_faces(crops)
+        self._detections = detections
+        self._faces = [FaceResult(d.box, p, d.score) for d, p in zip(detections, probabilities, strict=True)]
         self._previous = gray
         return self._faces
