@@ -144,7 +144,7 @@ def delete_event_session(engine: Engine, session_id: int, *, actor: Actor) -> No
         event = session.get(EventSession, session_id)
         if event is None:
             return
-        require(actor, "delete_session", event.owner, what=f"session '{event.name}'")
+        require(actor, "delete_session", event.owner, what=f"'{event.name}'")
         obs = observations_table
         counts = {
             "photos": session.scalar(select(func.count()).where(Photo.session_id == session_id)),

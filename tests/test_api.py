@@ -104,7 +104,9 @@ def test_tokens_scopes_and_revocation(client, engine):
     assert created.status_code == 201
     session_id = created.json()["id"]
     another_write = bearer(engine, "write")  # a write token deletes only the sessions it created
-    assert client.delete(f"/v1/sessions/{session_id}", headers=another_write).status_code == 403
+    not_owner = client.delete(f"/v1/sessions/{session_id}", headers=another_write)
+    assert not_owner.status_code == 403
+    assert "may not delete session 'Lecture':" in not_owner.json()["detail"]  # "session" said once
     kiosk = client.post("/v1/analyze", content=jpeg(1, 2), headers={**read, "Content-Type": "image/jpeg"})
     assert kiosk.status_code == 200
     [info] = [t for t in tokens.list_tokens(engine) if t.scope == "admin"]
