@@ -29,6 +29,7 @@ from campus_fer.ingest import (
     store_analyses,
 )
 from campus_fer.roles import Actor
+from campus_fer.video import VIDEO_EXTENSIONS
 from db.photo_index import stored_photos
 from fer_core.recognizer import Recognizer
 
@@ -41,13 +42,21 @@ FileRef = tuple[str, str]
 
 def find_photos(folder: Path, recursive: bool = False) -> list[Path]:
     """Every JPEG/PNG/WebP/HEIC file in `folder` (and below it, if `recursive`), sorted by path."""
+    return _find(folder, recursive, ALLOWED_EXTENSIONS)
+
+
+def find_videos(folder: Path, recursive: bool = False) -> list[Path]:
+    """Every MP4/MOV/WebM/MKV file in `folder` (and below it, if `recursive`), sorted by path: an
+    event's folder often holds clips next to the photos, and they go through campus_fer.video_ingest."""
+    return _find(folder, recursive, VIDEO_EXTENSIONS)
+
+
+def _find(folder: Path, recursive: bool, extensions: Collection[str]) -> list[Path]:
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder} is not a folder")
     candidates = folder.rglob("*") if recursive else folder.iterdir()
     return sorted(
-        path
-        for path in candidates
-        if path.is_file() and path.suffix.lower().lstrip(".") in ALLOWED_EXTENSIONS
+        path for path in candidates if path.is_file() and path.suffix.lower().lstrip(".") in extensions
     )
 
 

@@ -13,6 +13,7 @@ import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -56,6 +57,8 @@ class VideoInfo:
     width: int
     height: int
     codec: str
+    #: When the camera started recording (the container's creation_time tag, naive UTC), if it says.
+    creation_time: datetime | None = None
 
     def expected_samples(self, interval_s: float = DEFAULT_INTERVAL_S) -> int | None:
         """How many frames `sample_frames` should yield (one at 0 s, then one per interval)."""
@@ -112,6 +115,19 @@ def _duration_s(container: av.container.InputContainer, stream: av.VideoStream) 
     return None
 
 
+def _creation_time(container: av.container.InputContainer) -> datetime | None:
+    """The container's creation_time tag (phones and cameras write it, in UTC) as naive UTC, or None
+    when it is missing or unreadable."""
+    text = (container.metadata.get("creation_time") or "").strip()
+    try:
+        stamp = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    if stamp is not None and stamp.tzinfo is not None:
+        stamp = stamp.astimezone(UTC).replace(tzinfo=None)
+    return stamp
+
+
 def probe_video(source: VideoSource) -> VideoInfo:
     """Duration, frame count and size from the container header (no decoding); VideoError if unreadable."""
     container = _open(source)
@@ -123,6 +139,7 @@ def probe_video(source: VideoSource) -> VideoInfo:
             width=stream.codec_context.width,
             height=stream.codec_context.height,
             codec=stream.codec_context.name,
+            creation_time=_creation_time(container),
         )
     finally:
         container.close()

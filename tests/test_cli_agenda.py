@@ -37,8 +37,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engi
 @pytest.fixture(autouse=True)
 def wide_consoles(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rich wraps at 80 columns when not on a terminal; wide consoles keep each table row on one line."""
-    monkeypatch.setattr(cli, "console", Console(width=200))
-    monkeypatch.setattr(cli, "errors", Console(width=200, stderr=True))
+    monkeypatch.setattr(cli.context, "console", Console(width=200))
+    monkeypatch.setattr(cli.context, "errors", Console(width=200, stderr=True))
 
 
 def invoke(url: str, *args: str):

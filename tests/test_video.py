@@ -31,12 +31,14 @@ def write_clip(
     options: dict[str, str] | None = None,
     faces: int = CLIP_FACES,
     fps: int = CLIP_FPS,
+    metadata: dict[str, str] | None = None,
 ) -> Path:
     """Encode group photos of real faces (drifting right) shown at the given times (ms timestamps).
 
     Also used by benchmarks/video_speed.py."""
     photo, _ = group_photo(faces, size=size, seed=4)
     with av.open(str(path), "w", options=options or {}) as out:
+        out.metadata.update(metadata or {})  # e.g. creation_time, as phones write it
         stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
         stream.codec_context.time_base = Fraction(1, 1000)
