@@ -25,6 +25,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import IntegrityError
 
+import db.photo_writes as photo_writes
 import db.queries as q
 from db import settings
 from db.engine import alembic_config, current_revision, make_engine, upgrade_to_head
@@ -492,7 +493,7 @@ def test_exception_after_photo_row_rolls_the_photo_back(
     engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sid = q.create_event_session(engine, "batch", actor=ADMIN)
-    real = q._insert_observations
+    real = photo_writes._insert_observations
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
@@ -501,7 +502,7 @@ def test_exception_after_photo_row_rolls_the_photo_back(
             raise RuntimeError("disk full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(q, "_insert_observations", flaky)
+    monkeypatch.setattr(photo_writes, "_insert_observations", flaky)
     for i in range(5):
         if i == 2:
             with pytest.raises(RuntimeError, match="disk full"):
