@@ -2,14 +2,14 @@
 path: does serving read them as the model reads the training-framed 48x48 faces?
 
     python -m benchmarks.framing_photos [--faces 1500] > benchmarks/results/framing_photos.txt
-Each PrivateTest face (seeded sample) is enlarged so the face is 40-200 px wide (its 48 px frame 1.25x
-that), its surroundings continued (edge pixels, blurred) and feathered into a background of a
+Each PrivateTest face (seeded sample) is enlarged so the face is 40-200 px wide (its 48 px frame
+1.25x that), its surroundings continued (edge pixels, blurred) and feathered into a background of a
 gradient and blurred noise, rotated by up to 20 degrees, and the whole photo's brightness and
-contrast changed. The served model reads each face
-three ways: directly at 48x48, through serving's framing (fer_core.framing: landmarks, levelled) and
-through the old square crop (detector box + 0.15 margin each side). Agreement with the FER+
-majority is counted over the faces the detector found; tests/test_framing.py asserts the same on
-fewer faces.
+contrast changed. The served model reads each face directly at 48x48, through serving's framing
+(fer_core.framing: landmarks, levelled, and not levelled), through the old square crop (detector
+box + 0.15 margin each side), and as the pasted frame itself cut back out of the photo (known place,
+side and rotation: what the photo alone costs, framing aside). Agreement with the FER+ majority is
+counted over the faces the detector found; tests/test_framing.py asserts the same on fewer faces.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 from fer_core.config import CACHE_DIR, FER2013_PATH, FERPLUS_PATH, served_model_path
 from fer_core.data import load_fer2013, load_ferplus
 from fer_core.detect import Detection
-from fer_core.framing import crop_geometry, warp_crop
+from fer_core.framing import CropGeometry, crop_geometry, warp_crop
 from fer_core.labels import CROP_SIDE_PER_BOX_WIDTH
 from fer_core.preprocess import face_to_uint8
 from fer_core.recognizer import Recognizer
@@ -90,6 +90,7 @@ class PhotoReadings:
     old: np.ndarray
     face_px: np.ndarray
     angle: np.ndarray
+    oracle: np.ndarray  # the pasted frame itself cut back out (known place, side and rotation)
 
     @property
     def found(self) -> np.ndarray:
@@ -97,10 +98,10 @@ class PhotoReadings:
 
 
 def read_in_photos(recognizer: Recognizer, faces: np.ndarray, seed: int = 0) -> PhotoReadings:
-    """Paste each face into its own photo, detect, and classify it the three ways."""
+    """Paste each face into its own photo, detect, and classify it each way."""
     rng = np.random.default_rng(seed)
     direct = recognizer.predict_faces(faces).argmax(axis=1)
-    framed, unlevelled, old = (np.full(len(faces), -1) for _ in range(3))
+    framed, unlevelled, old, oracle = (np.full(len(faces), -1) for _ in range(4))
     face_px, angles = np.zeros(len(faces)), np.zeros(len(faces))
     for i, face in enumerate(faces):
         photo, (cx, cy), side, angles[i] = pasted_photo(face, rng)
@@ -116,15 +117,17 @@ def read_in_photos(recognizer: Recognizer, faces: np.ndarray, seed: int = 0) -> 
         k = min(near)[1]
         detection: Detection = detections[k]
         gray = photo[:, :, 0]
-        three = np.stack(
+        exact = CropGeometry((cx, cy), side, -angles[i], False)  # counter-clockwise paste, levelled back
+        four = np.stack(
             [
                 crops[k],
                 warp_crop(gray, crop_geometry(detection, level=False)),
                 face_to_uint8(gray, detection.box),
+                warp_crop(gray, exact),
             ]
         )
-        framed[i], unlevelled[i], old[i] = recognizer.predict_faces(three).argmax(axis=1)
-    return PhotoReadings(direct, framed, unlevelled, old, face_px, angles)
+        framed[i], unlevelled[i], old[i], oracle[i] = recognizer.predict_faces(four).argmax(axis=1)
+    return PhotoReadings(direct, framed, unlevelled, old, face_px, angles, oracle)
 
 
 def private_test_sample(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -163,6 +166,7 @@ def main() -> None:
         ("in the photo: serving's framing (landmarks, levelled)", readings.framed),
         ("in the photo: serving's framing, not levelled", readings.unlevelled),
         ("in the photo: old square crop (box + 0.15 margin)", readings.old),
+        ("in the photo: the pasted frame itself (known place; photo effects only)", readings.oracle),
     ):
         agree = (predicted[found] == majority[found]).mean()
         same = (predicted[found] == readings.direct[found]).mean()

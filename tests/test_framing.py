@@ -10,7 +10,7 @@ import pytest
 from fer_core import labels
 from fer_core.config import FERPLUS_PATH, served_model_path
 from fer_core.detect import Detection, YuNetDetector
-from fer_core.framing import CropGeometry, crop_geometry, eye_line, frame_face, warp_crop
+from fer_core.framing import CropGeometry, crop_geometry, eye_line, frame_face, shift_landmarks, warp_crop
 from fer_core.preprocess import face_to_uint8
 from fer_core.recognizer import Recognizer
 from tests.photos import crowd_photo, portrait
@@ -108,6 +108,13 @@ def test_the_recognizer_and_the_tracker_frame_with_landmarks() -> None:
     moved = np.roll(rgb, (6, 9), axis=(0, 1))  # 9 px right, 6 px down: followed, not detected
     followed = tracker.analyze(moved)[0]
     assert (followed.box[0] - first.box[0], followed.box[1] - first.box[1]) == (9, 6)
+    # The followed face is framed from its landmarks moved with the box, not from stale ones.
+    [detected] = detections
+    moved_landmarks = Detection(followed.box, detected.score, shift_landmarks(detected.landmarks, 9, 6))
+    stale_landmarks = Detection(followed.box, detected.score, detected.landmarks)
+    crop = frame_face(moved, moved_landmarks)
+    assert np.abs(crop.astype(int) - frame_face(moved, stale_landmarks)).mean() > 5.0
+    np.testing.assert_allclose(followed.probabilities, recognizer.predict_faces(crop[None])[0], atol=1e-6)
     np.testing.assert_allclose(followed.probabilities, first.probabilities, atol=0.05)
 
 
