@@ -1,8 +1,8 @@
-"""Negative-affect share per week and per event, ready for campus_fer.stats' p-chart.
+"""Negative-affect share per week and per event, ready for campus_fer.control_chart.
 
 Counts come from the rollups through db.queries (readable faces only; faces too small to read are
 counted apart as `unreadable`, because tiny faces read 'sad' far too often). The statistics and
-the flag rule are campus_fer.stats.negative_affect_chart's; this module only shapes the inputs.
+the flag rule are campus_fer.control_chart.negative_affect_chart's; this module only shapes the inputs.
 
 Each row is one period *and one reading model*: readings of different models are never pooled or
 compared (model v3 reads about 17 points less negative affect than v2 on the same faces). A week (or
@@ -19,8 +19,8 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from campus_fer.control_chart import NEGATIVE_AFFECT, TOO_FEW_FACES, negative_affect_chart
 from campus_fer.provenance import model_changes
-from campus_fer.stats import NEGATIVE_AFFECT, TOO_FEW_FACES, negative_affect_chart
 from db import queries
 from db.models import COUNT_COLUMNS
 from fer_core.labels import EMOTIONS

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from campus_fer.provenance import MODELS_DIFFER
-from campus_fer.stats import (
+from campus_fer.control_chart import (
     BASELINE_WEEKS,
     CONTROL_SIGMAS,
     MIN_BASELINE_WEEKS,
     NEGATIVE_AFFECT,
 )
+from campus_fer.provenance import MODELS_DIFFER
 from campus_fer.wellbeing import baseline_restarts, event_chart, shown, weekly_chart
 from fer_core.labels import READABLE_MIN_FACE_PX
 from ui.auth import page_actor

@@ -19,8 +19,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from campus_fer.control_chart import (
+    BUILDING_BASELINE,
+    MIN_BASELINE_WEEKS,
+    WITHIN_LIMITS,
+    negative_affect_chart,
+)
 from campus_fer.report import build_report, render_html
-from campus_fer.stats import BUILDING_BASELINE, MIN_BASELINE_WEEKS, WITHIN_LIMITS, negative_affect_chart
 from campus_fer.wellbeing import baseline_restarts, event_chart, shown, weekly_chart
 from db import queries, tokens
 from db.engine import make_engine

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from campus_fer.control_chart import ABOVE_LIMIT, TOO_FEW_FACES
 from campus_fer.report import build_report, render_html, report_filename
-from campus_fer.stats import ABOVE_LIMIT, TOO_FEW_FACES
 from campus_fer.wellbeing import event_chart, shown, weekly_chart
 from db import queries
 from db.engine import make_engine

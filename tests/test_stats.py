@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from campus_fer import stats
+from campus_fer import control_chart, stats
 from fer_core.labels import EMOTIONS
 
 HAPPY, NEUTRAL, SAD = (EMOTIONS.index(name) for name in ("happy", "neutral", "sad"))
@@ -46,7 +46,7 @@ def simulated_term(
             shift if shift_week is not None and week >= shift_week else 0.0
         )
         counts = clustered_counts(rng, n_photos, share, label=SAD)
-        rows.append((week, int(counts.sum()), int(stats.negative_affect(counts.sum(axis=0))[0])))
+        rows.append((week, int(counts.sum()), int(control_chart.negative_affect(counts.sum(axis=0))[0])))
     return pd.DataFrame(rows, columns=["period", "faces", "negative"])
 
 
@@ -163,7 +163,7 @@ def test_compare_segment_with_few_photos_or_faces():
 
 def test_negative_affect_counts_the_four_negative_labels():
     counts = np.arange(1, 8)  # angry 1, disgust 2, fear 3, happy 4, sad 5, surprise 6, neutral 7
-    assert stats.negative_affect(counts)[0] == 1 + 2 + 3 + 5
+    assert control_chart.negative_affect(counts)[0] == 1 + 2 + 3 + 5
 
 
 def test_chart_limits_follow_the_textbook_formula_and_flag_only_rises():
@@ -175,17 +175,17 @@ def test_chart_limits_follow_the_textbook_formula_and_flag_only_rises():
             "unreadable": [100] * 9,
         }
     )
-    chart = stats.negative_affect_chart(weeks, min_faces=5, min_baseline_weeks=6)
-    assert list(chart.columns) == list(stats.CHART_COLUMNS)
-    assert (chart["status"][:6] == stats.BUILDING_BASELINE).all()
-    assert chart.loc[6, "status"] == stats.TOO_FEW_FACES and np.isnan(chart.loc[6, "share"])
+    chart = control_chart.negative_affect_chart(weeks, min_faces=5, min_baseline_weeks=6)
+    assert list(chart.columns) == list(control_chart.CHART_COLUMNS)
+    assert (chart["status"][:6] == control_chart.BUILDING_BASELINE).all()
+    assert chart.loc[6, "status"] == control_chart.TOO_FEW_FACES and np.isnan(chart.loc[6, "share"])
     assert chart.loc[6, "negative"] == 0  # a group under the threshold shows no count either
     rise = chart.loc[7]
     assert rise["baseline_share"] == pytest.approx(0.2)
     # Six identical weeks: no overdispersion; the center is estimated from 2,400 faces.
     assert rise["overdispersion"] == 1.0
     assert rise["upper"] == pytest.approx(0.2 + 3 * np.sqrt(0.2 * 0.8 * (1 / 400 + 1 / 2400)))
-    assert rise["flagged"] and rise["status"] == stats.ABOVE_LIMIT
+    assert rise["flagged"] and rise["status"] == control_chart.ABOVE_LIMIT
     drop = chart.loc[8]  # far below the lower limit: not a wellbeing signal
     assert drop["share"] < drop["lower"] and not drop["flagged"]
     assert drop["baseline_share"] == pytest.approx(0.2)  # the flagged week stayed out of the baseline
@@ -194,7 +194,7 @@ def test_chart_limits_follow_the_textbook_formula_and_flag_only_rises():
 
 def test_chart_rejects_impossible_counts():
     with pytest.raises(ValueError, match="between 0 and the readable faces"):
-        stats.negative_affect_chart(pd.DataFrame({"period": [1], "faces": [10], "negative": [11]}))
+        control_chart.negative_affect_chart(pd.DataFrame({"period": [1], "faces": [10], "negative": [11]}))
 
 
 def test_chart_flags_an_injected_rise_within_the_stated_weeks():
@@ -203,17 +203,17 @@ def test_chart_flags_an_injected_rise_within_the_stated_weeks():
     detected = 0
     for _ in range(stats.CHECKED_SHIFT_TERMS):
         term = simulated_term(rng, stats.CHECKED_SHIFT, stats.CHECKED_SHIFT_WEEK)
-        detected += stats.negative_affect_chart(term)["flagged"].to_numpy()[window].any()
+        detected += control_chart.negative_affect_chart(term)["flagged"].to_numpy()[window].any()
     assert detected / stats.CHECKED_SHIFT_TERMS >= stats.CHECKED_MIN_POWER
 
 
 def test_chart_false_alarm_rate_on_stable_terms():
     rng = np.random.default_rng(43)
     alarms = sum(
-        stats.negative_affect_chart(simulated_term(rng))["flagged"].any()
+        control_chart.negative_affect_chart(simulated_term(rng))["flagged"].any()
         for _ in range(stats.CHECKED_STABLE_TERMS)
     )
     assert alarms / stats.CHECKED_STABLE_TERMS <= stats.CHECKED_MAX_FALSE_ALARM_RATE
     # Laney's sigma_z sees weeks that vary more than binomial counts allow (and only then widens).
-    assert stats.overdispersion_factor(np.array([80] * 4), np.array([400] * 4)) == 1.0
-    assert stats.overdispersion_factor(np.array([80, 100, 70, 95]), np.array([400] * 4)) > 1.0
+    assert control_chart.overdispersion_factor(np.array([80] * 4), np.array([400] * 4)) == 1.0
+    assert control_chart.overdispersion_factor(np.array([80, 100, 70, 95]), np.array([400] * 4)) > 1.0

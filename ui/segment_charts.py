@@ -90,7 +90,7 @@ def difference_bars(frame: pd.DataFrame, segment: str) -> go.Figure:
 
 
 def p_chart(frame: pd.DataFrame, x: str, title: str) -> go.Figure:
-    """Negative-affect share per period against its baseline and p-chart limits (campus_fer.stats
+    """Negative-affect share per period against its baseline and p-chart limits (campus_fer.control_chart
     negative_affect_chart rows); flagged periods in red, the unreadable-face share dashed.
 
     Each reading model gets its own line segments (a model's baseline never continues into

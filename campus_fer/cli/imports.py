@@ -106,6 +106,7 @@ def import_folder(
         return
     started = time.perf_counter()
     outcomes = _import_photos(info, photos, workers, ray_address, say) if photos else []
+    photo_seconds = time.perf_counter() - started
     _import_videos(info, clips, interval, say)
     seconds = time.perf_counter() - started
     failed = BatchSummary(outcomes).failed + sum(c.result.error is not None for c in clips)
@@ -115,7 +116,7 @@ def import_folder(
     if as_json:
         print_json(_summary_json(info, outcomes, clips, seconds, failed))
     else:
-        _print_summary(outcomes, clips, seconds)
+        _print_summary(outcomes, clips, photo_seconds)
     if failed:
         raise typer.Exit(1)
 
@@ -186,11 +187,12 @@ def _import_videos(info: queries.SessionInfo, clips: list[VideoImport], interval
         clip.result = analyse_video(recognizer, info, clip.path, clip.start.at, interval)
 
 
-def _print_summary(outcomes: list[FileOutcome], clips: list[VideoImport], seconds: float) -> None:
-    """A table of photo verdicts, one line per clip, then every failure with its reason."""
+def _print_summary(outcomes: list[FileOutcome], clips: list[VideoImport], photo_seconds: float) -> None:
+    """A table of photo verdicts (with the photo rate), one line per clip, then every failure."""
     console = context.console
     if outcomes:
-        console.print(f"{len(outcomes)} photos in {seconds:.1f} s: {len(outcomes) / seconds:.1f} photos/s")
+        rate = len(outcomes) / max(photo_seconds, 1e-9)
+        console.print(f"{len(outcomes)} photos in {photo_seconds:.1f} s: {rate:.1f} photos/s")
         table = Table("verdict", "files", "faces")
         for status, row in _photo_totals(outcomes).items():
             table.add_row(status, str(row["files"]), str(row["faces"]))
