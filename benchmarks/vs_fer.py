@@ -118,8 +118,8 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, acc, f1, agreement, ms1, ms64 in rows:
         print(
-            f"| {name} | {acc:.4f} | {f1:.4f} | {agreement:.4f} | {ms1:.3f} | {ms64:.3f} | {1e3 / ms64:,.0f} | "
-            f"{acc / reference[1]:.3f}x | {reference[5] / ms64:.2f}x |"
+            f"| {name} | {acc:.4f} | {f1:.4f} | {agreement:.4f} | {ms1:.3f} | {ms64:.3f} | "
+            f"{1e3 / ms64:,.0f} | {acc / reference[1]:.3f}x | {reference[5] / ms64:.2f}x |"
         )
 
 
