@@ -33,6 +33,7 @@ from campus_fer.photo_analysis import (
     BatchSummary,
     FileOutcome,
     PhotoFile,
+    Preview,
     RefusalKind,
     Status,
     analyse_frame,
@@ -41,6 +42,7 @@ from campus_fer.photo_analysis import (
     content_hash,
     human_size,
     preview_jpeg,
+    readable_summary,
     size_refusal,
 )
 from campus_fer.roles import Actor, require
@@ -51,7 +53,7 @@ from fer_core.recognizer import FaceResult, Recognizer
 LOGGER = logging.getLogger(__name__)
 
 
-def _safe_preview(rgb: np.ndarray, faces: Sequence[FaceResult]) -> bytes | None:
+def _safe_preview(rgb: np.ndarray, faces: Sequence[FaceResult]) -> Preview | None:
     """A preview, or None: the photo is already saved, a drawing problem must not report it as failed."""
     try:
         return preview_jpeg(rgb, faces)
@@ -125,6 +127,8 @@ def save_analysis(
     else:
         status = "saved"
         message = f"Saved {len(faces)} face{'s' if len(faces) != 1 else ''}; {when}."
+        if not all(face.readable for face in faces):  # say which of them the shares can count
+            message = f"Saved {len(faces)} faces: {readable_summary(faces)}; {when}."
     return FileOutcome(
         name,
         status,
@@ -134,7 +138,8 @@ def save_analysis(
         taken_at=taken_at,
         time_source=time_source,
         faces=list(faces),
-        annotated=annotated,
+        annotated=annotated.jpeg if annotated else None,
+        zoom_tiles=annotated.zoom_tiles if annotated else [],
     )
 
 
@@ -340,8 +345,8 @@ def skipped_over_limit(name: str, limit: int) -> FileOutcome:
 __all__ = [
     "ALLOWED_EXTENSIONS", "DUPLICATE_MESSAGE", "MAX_CONSECUTIVE_DB_ERRORS", "OK_STATUSES",
     "PIPELINE_WORKERS", "PREVIEW_MAX_SIDE", "Analysis", "BatchSummary", "FileOutcome", "PhotoFile",
-    "RefusalKind", "Status", "analyse_frame", "analyse_photo", "analyse_photos", "audit_import",
+    "Preview", "RefusalKind", "Status", "analyse_frame", "analyse_photo", "analyse_photos", "audit_import",
     "content_hash", "failure", "human_size", "preview_jpeg", "process_batch", "process_file",
-    "record_live_sample", "save_analysis", "size_refusal", "skipped_after_db_errors",
+    "readable_summary", "record_live_sample", "save_analysis", "size_refusal", "skipped_after_db_errors",
     "skipped_over_limit", "store_analyses",
 ]  # fmt: skip

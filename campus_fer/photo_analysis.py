@@ -18,8 +18,9 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from fer_core.annotate import annotate
+from fer_core.annotate import NOT_READ_HEX, annotate_faces, face_counts
 from fer_core.images import ImageError, ImageTooLargeError, capture_time, load_image
+from fer_core.labels import EMOTION_COLORS, EMOTIONS
 from fer_core.pipeline import PhotoAnalysis, analyze_photos
 from fer_core.recognizer import DECODE_MAX_SIDE, FaceResult, Recognizer
 
@@ -39,6 +40,9 @@ PIPELINE_WORKERS = 2
 DUPLICATE_MESSAGE = "Already in this session (same file uploaded before); it was not counted again."
 #: Annotated previews are shrunk to this and JPEG-encoded: a batch of 50 stays a few MB of memory.
 PREVIEW_MAX_SIDE = 960
+#: Zoom tiles of a crowd preview are about this many photo pixels across (1920x1080: 4x2 tiles), so
+#: shown ~900 px wide a 16 px face is drawn ~30 px.
+ZOOM_TILE_SIDE = 480
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ class FileOutcome:
     time_source: str | None = None
     faces: list[FaceResult] = field(default_factory=list)
     annotated: bytes | None = field(default=None, repr=False)  # JPEG, display size
+    #: Crowds only (captions left out): (name, JPEG) crops of the annotated photo at full resolution.
+    zoom_tiles: list[tuple[str, bytes]] = field(default_factory=list, repr=False)
     refused_kind: RefusalKind | None = None
 
     @property
@@ -272,14 +278,79 @@ def analyse_photos(
 # Storage: Analysis -> one transaction -> FileOutcome
 
 
-def preview_jpeg(rgb: np.ndarray, faces: Sequence[FaceResult], max_side: int = PREVIEW_MAX_SIDE) -> bytes:
-    """The annotated photo at display size, as JPEG bytes (only ever held in memory)."""
-    annotated = annotate(rgb, faces)
-    scale = max_side / max(annotated.shape[:2])
-    if scale < 1.0:
-        size = (max(1, round(annotated.shape[1] * scale)), max(1, round(annotated.shape[0] * scale)))
-        annotated = cv2.resize(annotated, size, interpolation=cv2.INTER_AREA)
-    ok, encoded = cv2.imencode(".jpg", annotated[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
+def readable_summary(faces: Sequence[FaceResult]) -> str:
+    """'208 readable (angry 41, sad 40), 109 too small to read': the verdict counts only the faces the
+    session's shares count (a face's top label below the readability floor is no reading)."""
+    readable = [f.label for f in faces if f.readable]
+    counts = ", ".join(f"{name} {readable.count(name)}" for name in EMOTIONS if name in readable)
+    text = f"{len(readable)} readable" + (f" ({counts})" if counts else "")
+    if small := len(faces) - len(readable):
+        text += f", {small} too small to read"
+    return text
+
+
+@dataclass(frozen=True)
+class LegendRow:
+    """One line of the legend beside a crowd preview: what a box colour means and how many boxes."""
+
+    meaning: str
+    color: str  # #rrggbb, as drawn
+    faces: int
+
+
+def preview_legend(faces: Sequence[FaceResult]) -> list[LegendRow]:
+    """The box colours of a preview and their counts (fer_core.annotate.face_counts): each expression
+    of the readable, certain faces, then the grey ones; rows with no face are left out."""
+    counts = face_counts(faces)
+    rows = [LegendRow(name, EMOTION_COLORS[name], counts.by_expression[name]) for name in EMOTIONS
+            if counts.by_expression.get(name)]  # fmt: skip
+    if counts.uncertain:
+        rows.append(LegendRow("uncertain (no expression stands out)", NOT_READ_HEX, counts.uncertain))
+    if counts.too_small:
+        rows.append(LegendRow("too small to read (thin box)", NOT_READ_HEX, counts.too_small))
+    return rows
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The annotated photo at display size (JPEG) and, for a crowd, full-resolution zoom tiles."""
+
+    jpeg: bytes
+    zoom_tiles: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+def _jpeg(rgb: np.ndarray) -> bytes:
+    ok, encoded = cv2.imencode(".jpg", rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
     if not ok:
         raise ValueError("could not encode the preview")
     return encoded.tobytes()
+
+
+def zoom_tiles(rgb: np.ndarray, tile_side: int = ZOOM_TILE_SIDE) -> list[tuple[str, bytes]]:
+    """The image cut into a grid of about `tile_side` px cells (each grown by 1/8 so a face on a
+    border is whole in one of them), named 'row 1, column 2' from the top left."""
+    height, width = rgb.shape[:2]
+    rows, cols = max(1, round(height / tile_side)), max(1, round(width / tile_side))
+    tiles = []
+    for r in range(rows):
+        for c in range(cols):
+            y0, y1 = r * height // rows, (r + 1) * height // rows
+            x0, x1 = c * width // cols, (c + 1) * width // cols
+            grow_y, grow_x = (y1 - y0) // 8, (x1 - x0) // 8
+            crop = rgb[max(0, y0 - grow_y) : y1 + grow_y, max(0, x0 - grow_x) : x1 + grow_x]
+            tiles.append((f"row {r + 1}, column {c + 1}", _jpeg(crop)))
+    return tiles
+
+
+def preview_jpeg(rgb: np.ndarray, faces: Sequence[FaceResult], max_side: int = PREVIEW_MAX_SIDE) -> Preview:
+    """The annotated photo at display size (only ever held in memory). The boxes are drawn on the
+    shrunk copy, so 1 px lines around small faces stay sharp; when captions had to be left out (a
+    crowd), the photo is also annotated at full resolution and cut into zoom tiles."""
+    scale = min(1.0, max_side / max(rgb.shape[:2]))
+    small = rgb
+    if scale < 1.0:
+        size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
+        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    preview = annotate_faces(small, faces, scale=scale)
+    tiles = zoom_tiles(annotate_faces(rgb, faces).image) if preview.crowded else []
+    return Preview(_jpeg(preview.image), tiles)

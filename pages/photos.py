@@ -14,6 +14,7 @@ from campus_fer.ingest import (
     process_batch,
     skipped_over_limit,
 )
+from campus_fer.photo_analysis import preview_legend
 from campus_fer.roles import NotAllowed, allowed
 from db.queries import (
     SessionInfo,
@@ -28,7 +29,7 @@ from ui.charts import expression_mix
 from ui.layout import ACTIVE_SESSION_KEY, pick_session, require_entrypoint
 from ui.resources import database_errors, engine_or_stop, recognizer_or_stop
 from ui.settings import load_settings
-from ui.tables import outcomes_table, photos_table
+from ui.tables import legend_html, outcomes_table, photos_table
 
 require_entrypoint()
 
@@ -175,9 +176,13 @@ def batch_results(outcomes: list[FileOutcome]) -> None:
             + "\n".join(f"- **{o.filename}**: {o.message}" for o in failed)
         )
     st.dataframe(outcomes_table(outcomes), hide_index=True, width="stretch")
-    previews = [o for o in outcomes if o.annotated is not None]
-    if previews:
+    previews = [o for o in outcomes if o.annotated is not None and not o.zoom_tiles]
+    crowds = [o for o in outcomes if o.annotated is not None and o.zoom_tiles]
+    if previews or crowds:
         st.caption("Annotated previews (kept only in this browser session, never stored):")
+    for i, outcome in enumerate(crowds):
+        crowd_preview(outcome, i)
+    if previews:
         columns = st.columns(3)
         for i, outcome in enumerate(previews):
             faces = f"{outcome.n_faces} face{'s' if outcome.n_faces != 1 else ''}"
@@ -185,6 +190,26 @@ def batch_results(outcomes: list[FileOutcome]) -> None:
     if st.button("Clear these results"):
         st.session_state.pop(BATCH_KEY, None)
         st.rerun()
+
+
+def crowd_preview(outcome: FileOutcome, index: int) -> None:
+    """A crowd's preview at full width: boxes only (captions would hide the photo), their colours and
+    counts beside it, and a zoom on one part of the photo at full resolution."""
+    st.markdown(f"**{outcome.filename}** — {outcome.n_faces} faces, too small and close for captions")
+    image_col, legend_col = st.columns([3, 1])
+    image_col.image(outcome.annotated, width="stretch")
+    with legend_col:
+        st.markdown(legend_html(preview_legend(outcome.faces)), unsafe_allow_html=True)
+        st.caption(
+            "Only readable faces count in the session's expression shares; uncertain ones count under "
+            "their top expression, too-small ones in none."
+        )
+    names = [name for name, _ in outcome.zoom_tiles]
+    tile = st.selectbox(
+        "Zoom in on part of the photo (full resolution)", names, key=f"photos_zoom_{index}_{outcome.filename}"
+    )
+    image_col, _ = st.columns([3, 1])
+    image_col.image(dict(outcome.zoom_tiles)[tile], caption=f"{outcome.filename}, {tile}", width="stretch")
 
 
 def session_summary(session: SessionInfo) -> None:

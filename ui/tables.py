@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
 from campus_fer.ingest import FileOutcome
+from campus_fer.photo_analysis import LegendRow
 from fer_core.labels import EMOTIONS
 
 #: How the photo table names each db.models.TIME_SOURCES value.
@@ -23,10 +25,14 @@ STATUS_TEXT = {
 }
 
 
-def expression_counts(labels: Iterable[str]) -> str:
-    """'happy ×3, neutral ×1' in EMOTIONS order."""
+def expression_counts(labels: Iterable[str], too_small: int = 0) -> str:
+    """'happy ×3, neutral ×1' in EMOTIONS order for the readable faces, then '109 too small to read':
+    a too-small face's top label is no reading, so it is counted apart, as in the session's shares."""
     counts = Counter(labels)
-    return ", ".join(f"{name} ×{counts[name]}" for name in EMOTIONS if counts[name])
+    parts = [f"{name} ×{counts[name]}" for name in EMOTIONS if counts[name]]
+    if too_small:
+        parts.append(f"{too_small} too small to read")
+    return ", ".join(parts)
 
 
 def outcomes_table(outcomes: Sequence[FileOutcome]) -> pd.DataFrame:
@@ -36,7 +42,9 @@ def outcomes_table(outcomes: Sequence[FileOutcome]) -> pd.DataFrame:
                 "file": o.filename,
                 "result": STATUS_TEXT.get(o.status, o.status),
                 "faces": o.n_faces,
-                "apparent expressions": expression_counts(f.label for f in o.faces),
+                "apparent expressions": expression_counts(
+                    (f.label for f in o.faces if f.readable), sum(not f.readable for f in o.faces)
+                ),
                 "details": o.message,
             }
             for o in outcomes
@@ -55,7 +63,10 @@ def photos_table(photos: Sequence[dict]) -> pd.DataFrame:
                 "time from": TIME_SOURCE_LABELS.get(p["time_source"], p["time_source"]),
                 "size": f"{p['width']}×{p['height']}",
                 "faces": p["n_faces"],
-                "apparent expressions": expression_counts(face["label"] for face in p["faces"]),
+                "apparent expressions": expression_counts(
+                    (face["label"] for face in p["faces"] if face["readable"]),
+                    sum(not face["readable"] for face in p["faces"]),
+                ),
             }
             for p in photos
         ],
@@ -73,3 +84,14 @@ def live_faces_table(faces: Sequence[dict]) -> pd.DataFrame:
         ],
         columns=["face", "apparent expression", "confidence"],
     )
+
+
+def legend_html(rows: Sequence[LegendRow]) -> str:
+    """A small HTML table: a swatch of each box colour, what it means and how many faces have it."""
+    lines = "".join(
+        f'<tr><td><span style="display:inline-block;width:1em;height:1em;vertical-align:middle;'
+        f'border:3px solid {html.escape(r.color)}"></span> {html.escape(r.meaning)}</td>'
+        f'<td style="text-align:right">{r.faces}</td></tr>'
+        for r in rows
+    )
+    return f'<table><tr><th>box colour</th><th style="text-align:right">faces</th></tr>{lines}</table>'
