@@ -31,7 +31,7 @@ from db.timeutils import utcnow
 from fer_core.config import MODEL_CARD_PATH
 from fer_core.labels import READABLE_MIN_FACE_PX
 from ui.charts import session_bars, trend_area
-from ui.model_report import card_section, load_report
+from ui.model_report import ModelReport, card_section, load_report
 from ui.segment_charts import difference_bars, segment_mix, shares_with_intervals
 
 #: Events this long or shorter are charted per minute, longer ones per hour.
@@ -55,7 +55,9 @@ class EventReport:
     segments: list[SegmentSummary]
     others: pd.DataFrame  # db.queries.session_comparison rows: this event and the organiser's others
     others_basis: str
-    model_accuracy: float | None
+    #: Model id -> share of FER2013 PrivateTest faces it reads as the FER+ raters' majority does
+    #: (models/metrics.json; the default served model first).
+    model_agreement: dict[str, float]
     model_limits: str | None
     #: Which models read this event's faces, when (to the hour) and how many; first used first.
     model_periods: list[queries.ModelPeriod] = field(default_factory=list)
@@ -81,6 +83,14 @@ def _other_events(engine: Engine, session: queries.SessionInfo, min_faces: int) 
         ids = [s.id for s in sessions if s.owner is None]
         basis = "events with no recorded organiser (created before sign-in)"
     return queries.session_comparison(engine, ids, min_faces=min_faces), basis
+
+
+def _model_agreement(metrics: ModelReport | None) -> dict[str, float]:
+    """Each evaluated model's agreement with the FER+ majority, the default served model first."""
+    if metrics is None:
+        return {}
+    ordered = sorted(metrics.models.values(), key=lambda m: m.name != metrics.default)
+    return {m.id: m.scores["ferplus"].accuracy for m in ordered}
 
 
 def build_report(engine: Engine, session_id: int, *, min_faces: int, notice: str) -> EventReport:
@@ -115,7 +125,7 @@ def build_report(engine: Engine, session_id: int, *, min_faces: int, notice: str
         segments=cut.summaries,
         others=others,
         others_basis=basis,
-        model_accuracy=metrics.test.accuracy if metrics else None,
+        model_agreement=_model_agreement(metrics),
         model_limits=card_section(card, "Limits") if card else None,
         model_periods=queries.model_periods(engine, [session_id]),
         trend_changes=model_changes(bucket_models[bucket_models["faces"] > 0], "bucket_start"),
@@ -312,10 +322,11 @@ def render_html(report: EventReport) -> str:
     body.append(_models_note(report))
     body += ["<h2>Per agenda segment</h2>", _segments_html(report, first)]
     body += ["<h2>Compared with the organiser's other events</h2>", _others_html(report, first)]
-    accuracy = (
-        f"On FER2013's PrivateTest faces the model is right {_percent(report.model_accuracy)} of the time. "
-        if report.model_accuracy is not None
-        else ""
+    described = [m for m in report.models if m in report.model_agreement] or list(report.model_agreement)[:1]
+    accuracy = "".join(
+        f"On FER2013's PrivateTest faces, model {html.escape(m)} reads a face as the majority of ten human "
+        f"raters does {_percent(report.model_agreement[m])} of the time. "
+        for m in described
     )
     body += [
         "<h2>What the model can and cannot tell</h2>",

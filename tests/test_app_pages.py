@@ -178,13 +178,13 @@ def test_retired_fast_model_setting_falls_back_to_the_served_model(db_url, engin
     monkeypatch.setenv("CAMPUS_FER_MODEL", "fast")
     session_id = queries.create_event_session(engine, "Fast model", actor=ADMIN)
     at = open_page()
-    assert "CAMPUS_FER_MODEL is invalid (must be one of accurate)" in texts(at.sidebar.warning)
+    assert "CAMPUS_FER_MODEL is invalid (must be one of consensus, fer2013)" in texts(at.sidebar.warning)
     at.file_uploader[0].set_value([("group.jpg", encode(group_photo(4, seed=5)[0]), "image/jpeg")]).run()
     at.button(key="analyse").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert "1 photo saved with 4 faces" in texts(at.success)
     assert [p["n_faces"] for p in queries.photo_results(engine, session_id)] == [4]
-    assert ui.resources.get_recognizer().model_path == config.INT8_MODEL_PATH
+    assert ui.resources.get_recognizer().model_path == config.FERPLUS_INT8_PATH
 
 
 def test_database_that_cannot_be_opened_shows_an_error(db_url, monkeypatch):
@@ -354,35 +354,100 @@ def test_trends_page_date_filter_without_matches(db_url, engine):
 # -- Model metrics ------------------------------------------------------------------------------------
 
 
-def test_metrics_page_shows_the_committed_accuracy(db_url):
-    metrics = json.loads(config.METRICS_PATH.read_text())
+def _metrics() -> dict:
+    return json.loads(config.METRICS_PATH.read_text())
+
+
+def _plotly_array(value) -> np.ndarray:
+    """A Plotly JSON array, plain or binary-encoded ({"dtype", "bdata", "shape"})."""
+    if isinstance(value, dict):
+        import base64
+
+        shape = [int(n) for n in str(value["shape"]).split(",")]
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).reshape(shape)
+    return np.asarray(value)
+
+
+def test_metrics_page_shows_the_served_model_against_both_label_sets(db_url):
+    metrics = _metrics()
+    served = metrics["models"][config.DEFAULT_SERVED_MODEL]["splits"]["PrivateTest"]
     at = open_page("pages/metrics.py")
-    values = {m.label: m.value for m in at.metric}
-    assert values["Accuracy (PrivateTest)"] == f"{metrics['splits']['PrivateTest']['accuracy']:.1%}"
-    assert values["Macro-F1 (PrivateTest)"] == f"{metrics['splits']['PrivateTest']['macro_f1']:.3f}"
-    assert values["Accuracy with flip TTA"] == f"{metrics['flip_tta']['PrivateTest']['accuracy']:.1%}"
-    exports = next(df.value for df in at.dataframe if "file" in df.value.columns)
-    assert set(exports["model"]) == set(metrics["variants"]) == {"accurate, int8"}
-    assert "This app serves **accurate** (`fer_cnn.int8.onnx`)" in texts(at.caption)
-    assert len(at.get("plotly_chart")) >= 3
-    at.toggle[0].set_value(False).run()  # confusion counts instead of row shares
     assert not at.exception
+    values = {m.label: m.value for m in at.metric}
+    assert values["Agreement with the raters"] == f"{served['ferplus']['accuracy']:.1%}"
+    assert values["Macro-F1 (raters)"] == f"{served['ferplus']['macro_f1']:.3f}"
+    assert values["Accuracy (FER2013 labels)"] == f"{served['fer2013']['accuracy']:.1%}"
+    assert values["Negative-share bias"] == f"{served['ferplus']['negative_share_bias'] * 100:+.1f} pts"
+    assert "Why two label sets?" in texts(at.markdown)
+    captions = texts(at.caption)
+    assert "This app serves **consensus** (model ferplus-v3, `ferplus_cnn.int8.onnx`)" in captions
+    assert "The other servable model: **fer2013** (model fer2013-v2, `fer_cnn.int8.onnx`)" in captions
+    # Every model x label set, with the figures of metrics.json.
+    table = next(df.value for df in at.dataframe if "negative_bias" in df.value.columns)
+    assert len(table) == 2 * len(metrics["models"])
+    row = table[(table["model"] == "fer2013 (fer2013-v2)") & table["labels"].str.startswith("FER+")].iloc[0]
+    fer = metrics["models"]["fer2013"]["splits"]["PrivateTest"]["ferplus"]
+    assert row["accuracy"] == pytest.approx(fer["accuracy"])
+    assert row["negative_bias"] == pytest.approx(fer["negative_share_bias"] * 100)
+    assert row["neutral_sad_angry"] == pytest.approx(fer["neutral_read_sad_or_angry"])
+
+
+def test_metrics_page_confusion_matrix_per_model_and_label_set(db_url):
+    metrics = _metrics()
+    at = open_page("pages/metrics.py")
+
+    def heatmap() -> dict:
+        specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+        return next(spec for spec in specs if spec["data"] and spec["data"][0]["type"] == "heatmap")
+
+    def per_class():
+        return next(df.value for df in at.dataframe if "recall" in df.value.columns)
+
+    spec = heatmap()
+    assert spec["layout"]["title"]["text"] == "consensus vs FER+ majority (PrivateTest)"
+    expected = metrics["models"]["consensus"]["splits"]["PrivateTest"]["ferplus"]
+    np.testing.assert_array_equal(_plotly_array(spec["data"][0]["z"]), expected["confusion_normalised"])
+    at.selectbox(key="confusion_model").set_value("fer2013").run()
+    at.radio(key="confusion_labels").set_value("fer2013").run()
+    at.toggle[0].set_value(False).run()  # counts instead of row shares
+    assert not at.exception
+    spec = heatmap()
+    expected = metrics["models"]["fer2013"]["splits"]["PrivateTest"]["fer2013"]
+    assert spec["layout"]["title"]["text"] == "fer2013 vs FER2013 label (PrivateTest)"
+    np.testing.assert_array_equal(_plotly_array(spec["data"][0]["z"]), expected["confusion_counts"])
+    recall = dict(zip(per_class()["expression"], per_class()["recall"]))
+    assert recall == pytest.approx({e: expected["per_class"][e]["recall"] for e in EMOTIONS})
 
 
 def test_metrics_page_shows_calibration_and_the_readability_floor(db_url):
     from fer_core.labels import READABLE_MIN_FACE_PX
 
-    served = json.loads(config.METRICS_PATH.read_text())["served"]
+    metrics = _metrics()
+    served = metrics["models"][config.DEFAULT_SERVED_MODEL]
     at = open_page("pages/metrics.py")
     values = {m.label: m.value for m in at.metric}
     assert values["Calibration error (ECE)"] == f"{served['calibration_after']['ece']:.3f}"
-    # The floor the app applies is the one the committed evaluation justifies.
     assert values["Readability floor"] == f"{served['readable_floor']['face_size']} px"
-    assert served["readable_floor"]["face_size"] == READABLE_MIN_FACE_PX
+    assert values["Served model"] == served["id"]
+    # One floor is applied to every model: no servable model reads faces below it under its own floor.
+    assert all(m["readable_floor"]["face_size"] <= READABLE_MIN_FACE_PX for m in metrics["models"].values())
+    assert f"faces under {READABLE_MIN_FACE_PX} px" in texts(at.caption)
     layouts = [json.loads(chart.proto.spec)["layout"] for chart in at.get("plotly_chart")]
     titles = [layout.get("title", {}).get("text") for layout in layouts]
     assert "Reliability diagram (PrivateTest)" in titles
-    assert "Accuracy as faces shrink (PrivateTest)" in titles
+    assert "Agreement as faces shrink (PrivateTest)" in titles
+
+
+def test_metrics_page_other_served_model(db_url, monkeypatch):
+    monkeypatch.setenv("CAMPUS_FER_MODEL", "accurate")  # the old name of the FER2013-label model
+    metrics = _metrics()
+    fer = metrics["models"]["fer2013"]
+    at = open_page("pages/metrics.py")
+    assert not at.exception
+    values = {m.label: m.value for m in at.metric}
+    assert values["Agreement with the raters"] == f"{fer['splits']['PrivateTest']['ferplus']['accuracy']:.1%}"
+    assert values["Served model"] == fer["id"]
+    assert "The other servable model: **consensus**" in texts(at.caption)
 
 
 def test_metrics_page_empty_state(db_url, monkeypatch, tmp_path):
@@ -390,3 +455,22 @@ def test_metrics_page_empty_state(db_url, monkeypatch, tmp_path):
     at = open_page("pages/metrics.py")
     assert "No model metrics found" in texts(at.info)
     assert not at.metric
+
+
+def test_metrics_page_without_figures_for_the_served_model(db_url, monkeypatch, tmp_path):
+    from ui import model_report
+
+    metrics = _metrics()
+    del metrics["models"]["consensus"]
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    monkeypatch.setattr(config, "METRICS_PATH", tmp_path / "metrics.json")
+    monkeypatch.setattr(config, "MODELS_DIR", tmp_path)  # no training history or curves either
+    monkeypatch.setitem(model_report.HISTORIES, "consensus", ())
+    at = open_page("pages/metrics.py")
+    assert not at.exception
+    assert "has no figures for it" in texts(at.warning)
+    assert "No calibration or small-face figures for **consensus**" in texts(at.info)
+    assert "No training history for **consensus**" in texts(at.info)
+    # The other model's figures are still shown.
+    table = next(df.value for df in at.dataframe if "negative_bias" in df.value.columns)
+    assert set(table["model"]) == {"fer2013 (fer2013-v2)"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from campus_fer.report import build_report, render_html, report_filename
 from campus_fer.wellbeing import event_chart, shown, weekly_chart
 from db import queries
 from db.engine import make_engine
+from fer_core.config import METRICS_PATH
 from tests.actors import OTHER_ORGANIZER
 from tests.term_data import WEEKS, seed_term
 
@@ -47,6 +49,12 @@ def test_report_holds_every_section_and_no_image(seeded):
     ):
         assert text in document, text
     assert "Someone else" not in document
+    # The model that read the event, and how often it reads faces as the raters' majority does.
+    metrics = json.loads(METRICS_PATH.read_text())["models"]["fer2013"]
+    assert report.models == (metrics["id"],)
+    agreement = metrics["splits"]["PrivateTest"]["ferplus"]["accuracy"]
+    sentence = f"model {metrics['id']} reads a face as the majority of ten human raters does {agreement:.1%}"
+    assert sentence in document
     # Self-contained: plotly.js once, inline; no images, no photo names, nothing fetched.
     scripts = re.findall(r"<script[^>]*>.*?</script>", document, flags=re.S)
     library = max(scripts, key=len)

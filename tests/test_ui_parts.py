@@ -34,7 +34,7 @@ def test_settings_defaults():
     assert settings.notice == DEFAULT_NOTICE
     assert settings.rtc_configuration == {"iceServers": []}  # host candidates only: localhost works
     assert settings.max_upload_bytes == 25 * 1024 * 1024
-    assert settings.model == "accurate"
+    assert settings.model == "consensus"
 
 
 def test_settings_from_environment_win_over_secrets():
@@ -48,7 +48,7 @@ def test_settings_from_environment_win_over_secrets():
         },
         secrets={"max_upload_mb": 50, "min_faces_per_bucket": 3, "notice": "Custom notice."},
     )
-    assert settings.model == "accurate"
+    assert settings.model == "fer2013"  # "accurate" is the old name of the FER2013-label model
     assert settings.tiling == "always"
     assert settings.max_upload_mb == 10
     assert settings.min_faces_per_bucket == 3
@@ -72,9 +72,9 @@ def test_invalid_settings_fall_back_and_are_reported():
     assert settings.max_upload_mb == 25.0
     assert settings.ice_servers == ()
     assert settings.live_record_interval_s == 10.0
-    assert settings.model == "accurate"
+    assert settings.model == "consensus"
     assert len(settings.problems) == 5
-    assert any("model is invalid (must be one of accurate)" in p for p in settings.problems)
+    assert any("model is invalid (must be one of consensus, fer2013)" in p for p in settings.problems)
     assert any("CAMPUS_FER_MAX_UPLOAD_MB" in p for p in settings.problems)
 
 
@@ -210,20 +210,39 @@ def test_rate_meter():
 
 
 def test_model_report_reads_the_committed_metrics():
+    from fer_core.config import DEFAULT_SERVED_MODEL, METRICS_PATH, SERVED_MODELS, TRAINED_ON
+
+    metrics = json.loads(METRICS_PATH.read_text())
     report = load_report()
-    assert report is not None
-    assert list(report.per_class["expression"]) == list(EMOTIONS)
-    assert len(report.confusion_counts) == len(EMOTIONS)
-    assert 0.0 <= report.test.accuracy <= 1.0
+    assert report is not None and report.default == DEFAULT_SERVED_MODEL
+    assert set(report.models) == set(metrics["models"]) <= set(SERVED_MODELS)
+    for name, model in report.models.items():
+        assert model.trained_on == TRAINED_ON[name] and model.served is not None
+        for label_set, scores in model.scores.items():
+            figures = metrics["models"][name]["splits"]["PrivateTest"][label_set]
+            assert (scores.accuracy, scores.n) == (figures["accuracy"], figures["n"])
+            assert list(scores.per_class["expression"]) == list(EMOTIONS)
+            assert np.asarray(scores.confusion_counts).sum() == scores.n
+    table = report.scores_table()
+    assert len(table) == 2 * len(report.models)
+    assert report.label_agreement == metrics["label_agreement"]["fer2013_vs_ferplus_majority_privatetest"]
 
 
 def test_model_report_missing_or_malformed(tmp_path: Path):
     assert load_report(tmp_path / "missing.json") is None
-    (tmp_path / "bad.json").write_text('{"splits": {}}')
+    (tmp_path / "bad.json").write_text('{"splits": {}}')  # the layout before two label sets
     assert load_report(tmp_path / "bad.json") is None
+    (tmp_path / "empty.json").write_text('{"default": "consensus", "models": {}}')
+    assert load_report(tmp_path / "empty.json") is None
     assert load_history(tmp_path / "missing.csv") is None
     (tmp_path / "history.csv").write_text("epoch,accuracy,val_accuracy,loss,val_loss\n0,0.3,0.35,1.8,1.7\n")
     assert len(load_history(tmp_path / "history.csv")) == 1
+    # A model's runs in order (training, then fine-tuning), epochs numbered through.
+    (tmp_path / "finetune.csv").write_text(
+        "epoch,val_accuracy,loss,val_loss\n0,0.4,1.5,1.4\n1,0.42,1.4,1.3\n"
+    )
+    both = load_history((tmp_path / "history.csv", tmp_path / "missing.csv", tmp_path / "finetune.csv"))
+    assert list(both["epoch"]) == [0, 1, 2] and list(both["val_accuracy"]) == [0.35, 0.4, 0.42]
 
 
 def test_card_section():

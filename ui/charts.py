@@ -116,7 +116,9 @@ def session_bars(frame: pd.DataFrame) -> go.Figure:
     return _tidy(fig, max(260, 90 + 40 * frame["session_name"].nunique()))
 
 
-def confusion_heatmap(matrix: Sequence[Sequence[float]], normalised: bool) -> go.Figure:
+def confusion_heatmap(
+    matrix: Sequence[Sequence[float]], normalised: bool, title: str = "Confusion matrix (PrivateTest)"
+) -> go.Figure:
     """True expression (rows) against predicted (columns), as counts or row shares."""
     fig = px.imshow(
         matrix,
@@ -129,7 +131,7 @@ def confusion_heatmap(matrix: Sequence[Sequence[float]], normalised: bool) -> go
         labels={"x": "Predicted", "y": "True", "color": "Share of row" if normalised else "Faces"},
         aspect="auto",
     )
-    fig.update_layout(title="Confusion matrix (PrivateTest)")
+    fig.update_layout(title=title)
     fig.update_xaxes(side="bottom", tickangle=0)
     return _tidy(fig, 480)
 
@@ -159,10 +161,13 @@ def training_curves(history: pd.DataFrame) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Accuracy", "Loss"))
     epochs = history["epoch"] + 1 if "epoch" in history else pd.Series(range(1, len(history) + 1))
     for col, (metric, val_metric) in enumerate((("accuracy", "val_accuracy"), ("loss", "val_loss")), start=1):
-        for name, column, color in (
+        series = [
             ("training (augmented faces)", metric, "#4c78a8"),
             ("validation", val_metric, "#f58518"),
-        ):
+        ]
+        if metric == "accuracy":  # a FER+ run also logs validation against FER2013's labels
+            series.append(("validation vs FER2013 labels", "val_fer2013_accuracy", "#9d755d"))
+        for name, column, color in series:
             if column in history:
                 fig.add_trace(
                     go.Scatter(
@@ -229,15 +234,17 @@ def reliability_diagram(served: dict) -> go.Figure:
     fig.update_layout(
         title="Reliability diagram (PrivateTest)",
         xaxis={"title": "confidence (top probability)", "range": [0, 1]},
-        yaxis={"title": "accuracy", "range": [0, 1]},
+        yaxis={"title": "agreement with the labels", "range": [0, 1]},
         legend={"orientation": "h", "y": -0.25},
         margin={"t": 50},
     )
     return fig
 
 
-def resolution_chart(served: dict) -> go.Figure:
-    """Accuracy and predicted-sad share as faces shrink, with the readability floor marked."""
+def resolution_chart(served: dict, truth: str = "labels") -> go.Figure:
+    """Agreement with the labels and the negative share read as faces shrink, with the readability
+    floor marked (`served`: a model's metrics.json entry; `truth`: what its agreement is measured
+    against)."""
     curve = served["resolution"]
     sides = [row["side"] for row in curve]
     fig = go.Figure()
@@ -246,21 +253,24 @@ def resolution_chart(served: dict) -> go.Figure:
             x=sides,
             y=[r["accuracy"] for r in curve],
             mode="lines+markers",
-            name="accuracy",
+            name=f"agreement with the {truth}",
             line={"color": "#222222"},
         )
     )
     fig.add_trace(
         go.Scatter(
             x=sides,
-            y=[r["predicted_sad_share"] for r in curve],
+            y=[r["predicted_negative_share"] for r in curve],
             mode="lines+markers",
-            name="share predicted sad",
+            name="share read as negative (sad, fear, angry, disgust)",
             line={"color": EMOTION_COLORS["sad"]},
         )
     )
     fig.add_hline(
-        y=curve[0]["true_sad_share"], line_dash="dot", line_color="grey", annotation_text="true sad share"
+        y=curve[0]["true_negative_share"],
+        line_dash="dot",
+        line_color="grey",
+        annotation_text="negative share labelled",
     )
     fig.add_vline(
         x=served["readable_floor"]["crop_side"],
@@ -269,7 +279,7 @@ def resolution_chart(served: dict) -> go.Figure:
         annotation_text="readability floor",
     )
     fig.update_layout(
-        title="Accuracy as faces shrink (PrivateTest)",
+        title="Agreement as faces shrink (PrivateTest)",
         xaxis={"title": "face crop side (px)", "autorange": "reversed"},
         yaxis={"title": "share", "tickformat": ".0%", "range": [0, 1]},
         legend={"orientation": "h", "y": -0.25},
