@@ -45,36 +45,6 @@ WILSON_FEW_PHOTOS = "Wilson (too few photos for a bootstrap; may be too narrow)"
 NEWCOMBE = "Newcombe (faces as independent)"
 NEWCOMBE_FEW_PHOTOS = "Newcombe (too few photos for a bootstrap; may be too narrow)"
 
-# What tests/test_stats.py checks by simulation, quoted by the README (seeded, so reproducible).
-#: 95% interval coverage over this many simulated events must fall within CHECKED_COVERAGE_RANGE
-#: (measured: bootstrap over photos 0.941; Wilson on the same clustered faces 0.873).
-CHECKED_COVERAGE_EVENTS: int = 2000
-CHECKED_COVERAGE_RANGE: tuple[float, float] = (0.93, 0.97)
-#: Simulated event: photos, true share, faces per photo (mean), intra-photo correlation of faces.
-CHECKED_EVENT_PHOTOS: int = 30
-CHECKED_EVENT_SHARE: float = 0.30
-CHECKED_FACES_PER_PHOTO: float = 6.0
-CHECKED_INTRA_PHOTO_CORRELATION: float = 0.10
-#: Simulated term: weeks, baseline negative share, readable faces per week (in photos of
-#: CHECKED_FACES_PER_PHOTO faces with CHECKED_INTRA_PHOTO_CORRELATION, as above).
-CHECKED_TERM_WEEKS: int = 15
-CHECKED_BASELINE_SHARE: float = 0.20
-CHECKED_WEEKLY_FACES: int = 400
-#: A rise of CHECKED_SHIFT (absolute share, 20% -> 30%) starting in week CHECKED_SHIFT_WEEK is
-#: flagged within CHECKED_WITHIN_WEEKS weeks in at least CHECKED_MIN_POWER of CHECKED_SHIFT_TERMS terms
-#: (measured 0.83 over 1,000 terms; a rise not flagged in its first week enters the baseline, so
-#: later weeks add little: a p-chart is built to catch clear jumps, not slow drifts) ...
-CHECKED_SHIFT: float = 0.10
-CHECKED_SHIFT_WEEK: int = 10
-CHECKED_WITHIN_WEEKS: int = 3
-CHECKED_SHIFT_TERMS: int = 400
-CHECKED_MIN_POWER: float = 0.75
-#: ... and at most CHECKED_MAX_FALSE_ALARM_RATE of CHECKED_STABLE_TERMS stable terms raise any flag
-#: (measured 0.038 over 1,000 terms; a textbook 3-sigma p-chart with a known center would give
-#: about 0.012 over the 9 judged weeks, estimating the center and sigma_z from 6-8 weeks costs the rest).
-CHECKED_STABLE_TERMS: int = 200
-CHECKED_MAX_FALSE_ALARM_RATE: float = 0.06
-
 
 @dataclass(frozen=True)
 class ShareInterval:
