@@ -9,14 +9,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from campus_fer.roles import Actor, Role
 from db import queries
 from db.engine import make_engine
 from db.settings import DATABASE_URL_ENV
 from tests.actors import ORGANIZER, OTHER_ORGANIZER
-from ui.settings import ENV_PREFIX
+from ui.settings import ENV_PREFIX, load_settings
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 AUTH = {
@@ -161,12 +163,66 @@ def test_account_without_a_role_is_told_so(engine):
     assert not at.file_uploader
 
 
-def test_unverified_email_gets_no_role(engine):
+class FakeUser(dict):
+    """What `st.user` offers ui.auth: `is_logged_in` and the provider's claims through `get`."""
+
+    @property
+    def is_logged_in(self) -> bool:
+        return bool(self.get("is_logged_in"))
+
+
+#: Addresses the role settings of the `engine` fixture give a role: listed ones and domain members.
+ROLE_OF = {
+    ADMIN_EMAIL: Role.ADMIN,
+    " DPO@Campus.EDU ": Role.ADMIN,  # the same address as the provider may spell it
+    ORGANIZER.email: Role.ORGANIZER,
+    VIEWER_EMAIL: Role.VIEWER,
+    "lab.manager@cs.campus.edu": Role.VIEWER,  # a subdomain of campus.edu
+}
+#: The pages that act for a user (upload, create, delete, purge, tokens, audit, recording).
+ACTING_PAGES = sorted(
+    path for path in (APP.parent / "pages").glob("*.py") if "page_actor(" in path.read_text()
+)
+
+
+def test_unverified_email_gets_no_role(engine, monkeypatch: pytest.MonkeyPatch):
+    """The rule: an address the provider marks unverified resolves to no role, whichever list or
+    domain would give it one, so no page acts for it; a verified (or unmarked) address gets its role."""
+    from ui import auth
+
+    with monkeypatch.context() as patch:  # st.user is faked for identify() only, not for AppTest
+        patch.setattr(auth, "auth_section", lambda: AUTH)
+        settings = load_settings()
+        for address, role in ROLE_OF.items():
+            email = address.strip().lower()
+            patch.setattr(st, "user", FakeUser(is_logged_in=True, email=address, email_verified=False))
+            assert auth.identify(settings) == auth.Visitor("no_role", email=email), address
+            for verified in ({"email_verified": True}, {}):
+                patch.setattr(st, "user", FakeUser(is_logged_in=True, email=address, **verified))
+                visitor = auth.identify(settings)
+                assert (visitor.mode, visitor.actor) == ("signed_in", Actor(email, role, "oidc")), address
+
+    # Through the app: the admin's address, unverified, reaches only the "No role" page ...
     at = AppTest.from_file(APP, default_timeout=60)
     at.secrets["auth"] = AUTH
     at.user = {"is_logged_in": True, "email": ADMIN_EMAIL, "email_verified": False}
     at.run()
-    assert "has no role" in texts(at.warning)
+    assert not at.exception
+    assert f"You are signed in as **{ADMIN_EMAIL}**, but this account has no role" in texts(at.warning)
+    assert labels(at) == ["Sign out"] and not at.file_uploader and not at.text_input
+    assert len(ACTING_PAGES) >= 7
+    for page in ACTING_PAGES:
+        with pytest.raises(ValueError, match=r"Known pages: \['No role'\]"):
+            at.switch_page(str(page.relative_to(APP.parent)))
+        # ... and each acting page, run on its own, asks for sign-in and stops before any control.
+        alone = AppTest.from_file(page, default_timeout=60)
+        alone.secrets["auth"] = AUTH
+        alone.user = {"is_logged_in": True, "email": ADMIN_EMAIL, "email_verified": False}
+        alone.run()
+        assert not alone.exception, page.name
+        assert [i.value for i in alone.info] == ["Sign in on the start page to use Campus FER."], page.name
+        assert not (alone.button or alone.file_uploader or alone.text_input or alone.toggle), page.name
+    assert audit(engine) == [] and queries.list_event_sessions(engine) == []  # nothing done, no role recorded
 
 
 def test_viewer_watches_live_but_cannot_record(engine, monkeypatch):
