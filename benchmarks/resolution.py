@@ -27,7 +27,6 @@ from fer_core.config import (
     served_model_path,
 )
 from fer_core.data import load_fer2013, load_ferplus
-from fer_core.labels import READABLE_MIN_ACCURACY
 from fer_core.recognizer import Recognizer
 from training.resolution import CURVE_SIDES, readable_floor, resolution_curve
 
@@ -93,7 +92,7 @@ def main() -> None:
             print_table(str(path), label_set, curve)
         floor = readable_floor(curve)
         print(
-            f"readability floor at {READABLE_MIN_ACCURACY:.0%} agreement with the {TRUTH[label_set]}: crops "
+            f"readability floor at {floor['min_accuracy']:.1%} agreement with the {TRUTH[label_set]}: crops "
             f"of {floor['crop_side']} px, i.e. detector boxes of {floor['face_size']} px and more"
         )
 

@@ -191,7 +191,8 @@ else:
         "Readability floor",
         f"{floor['face_size']} px",
         help=f"Down to faces whose box is {floor['face_size']} px (a {floor['crop_side']} px crop) this "
-        f"model agrees with the {truth} at least {floor['min_accuracy']:.0%} of the time.",
+        f"model agrees with the {truth} at least {floor['min_accuracy']:.1%} of the time"
+        + (f", {floor['relative']:.0%} of its agreement on full-size faces." if "relative" in floor else "."),
     )
     cols[2].metric("Served model", model.id, help=f"`{model.file}`, setting {serving}")
     left, right = st.columns(2, gap="large")

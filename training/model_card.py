@@ -137,6 +137,7 @@ def _resolution(name: str, model: dict) -> str:
     curve = model["resolution"]
     floor = model["readable_floor"]
     truth = TRUTH[model["trained_on"]]
+    relative = f" ({floor['relative']:.0%} of its full-size agreement)" if "relative" in floor else ""
     cells = " | ".join(f"{row['side']} px" for row in curve)
     agreement = " | ".join(f"{row['accuracy']:.1%}" for row in curve)
     negative = " | ".join(f"{row['predicted_negative_share']:.0%}" for row in curve)
@@ -145,8 +146,8 @@ def _resolution(name: str, model: dict) -> str:
         f"| crop side | {cells} |\n|---|{'---:|' * len(curve)}\n"
         f"| agreement with the {truth} | {agreement} |\n"
         f"| negative share read (labelled {curve[0]['true_negative_share']:.0%}) | {negative} |\n\n"
-        f"Readability floor: agreement stays at or above {floor['min_accuracy']:.0%} down to crops of "
-        f"{floor['crop_side']} px, i.e. detector boxes of {floor['face_size']} px.\n"
+        f"Readability floor: agreement stays at or above {floor['min_accuracy']:.1%}{relative} down to "
+        f"crops of {floor['crop_side']} px, i.e. detector boxes of {floor['face_size']} px.\n"
     )
 
 
