@@ -1,7 +1,7 @@
 """A folder of photos through the ingest core on every core: worker processes analyse, one writer stores.
 
 libfacedetection (yuface) holds the GIL while it detects: another Python thread gets ~5% of its
-normal progress during a `yuface.detect` call (measured in tests/test_folder_import.py), so
+normal progress during a `yuface.detect` call (measured by benchmarks/yuface_gil.py), so
 threads cannot spread detection over cores. Each worker process therefore has its own
 Recognizer and analyses chunks of files; the chunks come back in file order to this process, the
 only database writer, which saves each photo in its own transaction (campus_fer.ingest).

@@ -8,8 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -77,36 +75,6 @@ def read_report(path: Path) -> dict[str, str]:
         return {row["file"]: row["status"] for row in csv.DictReader(handle)}
 
 
-def test_yuface_holds_the_gil():
-    """Why the CLI analyses in processes: while yuface detects, another Python thread barely runs."""
-    from fer_core.detect import YuNetDetector
-
-    rgb = group_photo(5, size=(1920, 1080), seed=1)[0]
-    detector = YuNetDetector(max_side=1920)
-    detector.detect(rgb)
-    counter, stop = [0], threading.Event()
-
-    def count() -> None:
-        while not stop.is_set():
-            counter[0] += 1
-
-    thread = threading.Thread(target=count)
-    thread.start()
-    ratios = []
-    try:
-        for _ in range(3):
-            before, start = counter[0], time.perf_counter()
-            detector.detect(rgb)
-            elapsed, during = time.perf_counter() - start, counter[0] - before
-            before = counter[0]
-            time.sleep(elapsed)
-            ratios.append(during / max(counter[0] - before, 1))
-    finally:
-        stop.set()
-        thread.join()
-    assert np.median(ratios) < 0.5, ratios  # measured ~0.05: the GIL is held during detection
-
-
 def test_import_verdicts_report_and_rerun(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     photos = tmp_path / "card"
@@ -150,35 +118,55 @@ def test_import_verdicts_report_and_rerun(tmp_path):
     assert missing.returncode == 2 and "No session 'No such event'" in missing.stderr
 
 
+#: Runs the CLI with the writer's observation insert held on its Nth call: photo N's row is flushed,
+#: its transaction still open. It says so on the pipe and waits there until it is killed.
+HELD_IMPORT = """
+import os, sys, threading
+from db import photo_writes
+fd, hold_at = int(sys.argv.pop(1)), int(sys.argv.pop(1))
+insert, calls = photo_writes._insert_observations, [0]
+def held(*args, **kwargs):
+    calls[0] += 1
+    if calls[0] == hold_at:
+        os.write(fd, b"held")
+        threading.Event().wait()
+    return insert(*args, **kwargs)
+photo_writes._insert_observations = held
+from campus_fer.cli import app
+app(prog_name="campus-fer")
+"""
+
+
 def test_import_killed_halfway_and_rerun_stores_each_photo_once(tmp_path):
+    """SIGKILL lands inside the writer's transaction for photo n/4 + 1 (an event from the importer,
+    not a poll of the database), so the kill point is the same on every machine."""
     url = f"sqlite:///{tmp_path / 'killed.sqlite3'}"
     photos = tmp_path / "term"
     n_photos = 40
     faces = write_event(photos, n_photos, seed=4)
     args = [sys.executable, "-m", "campus_fer.cli", "import", str(photos), "--session", "Term", "--create"]
     env = {**os.environ, "CAMPUS_FER_DATABASE_URL": url, "PYTHONPATH": str(PROJECT_ROOT)}
+    stored_before_kill = n_photos // 4
+    read_end, write_end = os.pipe()
     # Its own process group, so SIGKILL reaches the importer and its worker processes at once.
     process = subprocess.Popen(
-        [*args, "--workers", "2"], env=env, cwd=tmp_path, start_new_session=True,
+        [sys.executable, "-c", HELD_IMPORT, str(write_end), str(stored_before_kill + 1), *args[3:],
+         "--workers", "2"],
+        env=env, cwd=tmp_path, start_new_session=True, pass_fds=(write_end,),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    engine = make_engine(url)
+    os.close(write_end)
     try:
-        deadline = time.monotonic() + 300
-        stored = 0
-        while stored < n_photos // 4:
-            assert process.poll() is None, "the import ended before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-            with engine.connect() as connection:
-                stored = connection.execute(sa.text("SELECT COUNT(*) FROM photos")).scalar_one()
+        # Blocks until the importer holds (or ends: every writer of the pipe gone reads as b"").
+        assert os.read(read_end, 4) == b"held", "the import ended before it was held"
+        assert process.poll() is None
     finally:
-        engine.dispose()
+        os.close(read_end)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     halfway = counts(url)
-    assert n_photos // 4 <= halfway["photos"] < n_photos, halfway
-    assert halfway["observations"] == halfway["rollup_faces"]  # no half-written photo
+    assert halfway["photos"] == stored_before_kill, halfway  # the held photo's row was rolled back
+    assert halfway["observations"] == halfway["rollup_faces"] > 0  # no half-written photo
 
     report = tmp_path / "rerun.csv"
     rerun = subprocess.run(
