@@ -13,9 +13,9 @@ import pytest
 from fer_core.annotate import annotate, caption, hex_to_rgb
 from fer_core.labels import EMOTION_COLORS, EMOTIONS
 from fer_core.recognizer import FaceResult
-from ui.live_analyzer import LiveAnalyzer, RateMeter
-from ui.model_report import card_section, load_history, load_report
-from ui.settings import DEFAULT_NOTICE, AppSettings, load_settings
+from ui.live_analyzer import LiveAnalyzer, LiveUpdate, RateMeter
+from campus_fer.model_report import card_section, load_history, load_report
+from campus_fer.settings import DEFAULT_NOTICE, AppSettings, load_settings
 
 
 def face(label: str = "happy", confidence: float = 0.87, box=(20, 30, 60, 60)) -> FaceResult:
@@ -120,68 +120,86 @@ def test_annotate_rejects_non_rgb():
 # -- live analyzer ------------------------------------------------------------------------------------
 
 
+#: Only guards against a hang when the code under test is broken; no assertion depends on it.
+HANG_GUARD_S = 60.0
+
+
+def numbered(i: int) -> np.ndarray:
+    """A frame that says which one it is (its first pixel), so a test can see which were analysed."""
+    frame = np.zeros((120, 160, 3), dtype=np.uint8)
+    frame[0, 0, 0] = i
+    return frame
+
+
+def update_after_analysis(analyzer: LiveAnalyzer, frames_analysed: int) -> LiveUpdate:
+    """Wait for the worker's update once it has analysed that many frames (it publishes after
+    recording, so everything the frame caused is done)."""
+    while True:
+        update = analyzer.updates.get(timeout=HANG_GUARD_S)
+        if update.frames_analysed >= frames_analysed:
+            return update
+
+
 def test_frame_callback_never_waits_for_a_slow_model():
-    release = threading.Event()
-    started = threading.Event()
+    """The model stays busy on frame 0 until the test releases it, after all 31 frames were handed
+    over: a frame callback that waited for the model could not return while it is busy."""
+    release, started = threading.Event(), threading.Event()
+    busy, seen = threading.Event(), []
 
     def blocked_analyze(rgb: np.ndarray) -> list[FaceResult]:
+        seen.append(int(rgb[0, 0, 0]))
         started.set()
-        release.wait(timeout=10)  # a model that takes "forever" until the test releases it
+        busy.set()
+        released = release.wait(timeout=HANG_GUARD_S)
+        busy.clear()
+        assert released
         return [face()]
 
     analyzer = LiveAnalyzer(blocked_analyze)
-    frame = np.zeros((240, 320, 3), dtype=np.uint8)
-    analyzer.process_frame(frame)
-    assert started.wait(timeout=5)
-    start = time.perf_counter()
-    for _ in range(30):
-        out = analyzer.process_frame(frame)  # would block for 10 s if it waited for the model
-    assert time.perf_counter() - start < 5
-    assert out.shape == frame.shape
+    analyzer.process_frame(numbered(0))
+    assert started.wait(timeout=HANG_GUARD_S)
+    for i in range(1, 31):
+        out = analyzer.process_frame(numbered(i))
+        assert busy.is_set() and seen == [0], i  # returned while the model is still on frame 0
+        assert out.shape == (120, 160, 3)
     assert analyzer.snapshot().frames_analysed == 0
     release.set()
-    deadline = time.monotonic() + 5
-    while analyzer.snapshot().frames_analysed < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.1)
-    snapshot = analyzer.snapshot()
-    assert snapshot.frames_shown == 31
-    assert snapshot.frames_analysed == 2  # the first frame, then only the newest: 29 were skipped
-    assert snapshot.faces[0]["label"] == "happy"
-    assert analyzer.updates.get(timeout=1).frames_analysed >= 1
+    update = update_after_analysis(analyzer, 2)
+    assert seen == [0, 30]  # the first frame, then only the newest: 29 were skipped
+    assert (update.frames_shown, update.frames_analysed) == (31, 2)
+    assert update.faces[0]["label"] == "happy"
 
 
 def test_recording_is_rate_limited_and_errors_are_reported():
-    writes: list[tuple[int, int]] = []
-    lock = threading.Lock()
+    """One sample per interval, not one per frame: 36 frames one second apart on a test clock with a
+    10 s interval write at 0, 10, 20 and 30 s."""
+    now = [1000.0]
+    written: list[tuple[int, int, float]] = []
 
     def save(session_id, observed_at, faces):
-        with lock:
-            writes.append((session_id, len(faces)))
+        written.append((session_id, len(faces), now[0] - 1000.0))
         return len(faces)
 
-    analyzer = LiveAnalyzer(lambda rgb: [face(), face("sad")], save=save, record_interval_s=0.25)
-    frame = np.zeros((120, 160, 3), dtype=np.uint8)
+    analyzer = LiveAnalyzer(
+        lambda rgb: [face(), face("sad")], save=save, record_interval_s=10.0, clock=lambda: now[0]
+    )
     analyzer.set_recording(7)
-    deadline = time.monotonic() + 1.0
-    while time.monotonic() < deadline:
-        analyzer.process_frame(frame)
-        time.sleep(0.01)
-    time.sleep(0.1)
-    assert 2 <= len(writes) <= 5  # ~1 s at one sample per 0.25 s, not one per frame
-    assert set(writes) == {(7, 2)}
-    assert analyzer.snapshot().recorded_faces == 2 * len(writes)
+    for second in range(36):
+        now[0] = 1000.0 + second
+        analyzer.process_frame(numbered(second))
+        update = update_after_analysis(analyzer, second + 1)
+    assert written == [(7, 2, 0.0), (7, 2, 10.0), (7, 2, 20.0), (7, 2, 30.0)]
+    assert update.recorded_faces == 8 and update.recording_session == 7 and update.error is None
 
     def broken_save(session_id, observed_at, faces):
-        raise ValueError("Event session 7 does not exist (was it deleted?).")
+        raise ValueError("Event session 8 does not exist (was it deleted?).")
 
-    analyzer.configure(lambda rgb: [face()], broken_save, 0.01)
-    analyzer.set_recording(8)
-    for _ in range(20):
-        analyzer.process_frame(frame)
-        time.sleep(0.01)
-    time.sleep(0.1)
-    assert "does not exist" in (analyzer.snapshot().error or "")
+    analyzer.configure(lambda rgb: [face()], broken_save, 10.0)
+    analyzer.set_recording(8)  # a new session: its first frame is due at once
+    analyzer.process_frame(numbered(36))
+    update = update_after_analysis(analyzer, 37)
+    assert update.error == "Recording failed (ValueError): Event session 8 does not exist (was it deleted?)."
+    assert update.recorded_faces == 8
 
 
 def test_analysis_failure_keeps_the_video_running():

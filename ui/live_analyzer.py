@@ -36,13 +36,13 @@ IDLE_EXIT_S = 5.0
 class RateMeter:
     """Events per second over a sliding window (thread-safe)."""
 
-    def __init__(self, window_s: float = 3.0) -> None:
+    def __init__(self, window_s: float = 3.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._times: deque[float] = deque()
-        self._window = window_s
+        self._window, self._clock = window_s, clock
         self._lock = threading.Lock()
 
     def tick(self, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
+        now = self._clock() if now is None else now
         with self._lock:
             self._times.append(now)
             self._trim(now)
@@ -52,7 +52,7 @@ class RateMeter:
             self._times.popleft()
 
     def rate(self, now: float | None = None) -> float:
-        now = time.monotonic() if now is None else now
+        now = self._clock() if now is None else now
         with self._lock:
             self._trim(now)
             if len(self._times) < 2:  # too few events for an interval: average over the window
@@ -76,10 +76,20 @@ class LiveUpdate:
 
 
 class LiveAnalyzer:
-    """One per browser session: owns the worker thread, the latest results and the page queue."""
+    """One per browser session: owns the worker thread, the latest results and the page queue.
 
-    def __init__(self, analyze: Analyze, save: Save | None = None, record_interval_s: float = 10.0) -> None:
+    `clock` (seconds, monotonic) times the recording interval and the rates; tests pass their own.
+    """
+
+    def __init__(
+        self,
+        analyze: Analyze,
+        save: Save | None = None,
+        record_interval_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._analyze, self._save, self.record_interval_s = analyze, save, record_interval_s
+        self._clock = clock
         self.updates: queue.Queue[LiveUpdate] = queue.Queue(maxsize=1)
         self._lock = threading.Lock()
         self._new_frame = threading.Event()
@@ -88,7 +98,7 @@ class LiveAnalyzer:
         self._thread: threading.Thread | None = None
         self._frames_shown = 0
         self._frames_analysed = 0
-        self._video_rate, self._analysis_rate = RateMeter(), RateMeter()
+        self._video_rate, self._analysis_rate = RateMeter(clock=clock), RateMeter(clock=clock)
         self._record_session: int | None = None
         self._last_record = 0.0
         self._recorded = 0
@@ -176,7 +186,7 @@ class LiveAnalyzer:
         """Write this frame's faces if recording and the interval has passed: one sample per interval."""
         with self._lock:
             session_id = self._record_session
-            due = session_id is not None and time.monotonic() - self._last_record >= self.record_interval_s
+            due = session_id is not None and self._clock() - self._last_record >= self.record_interval_s
         if not due or not faces or self._save is None or session_id is None:
             return
         try:
@@ -193,11 +203,11 @@ class LiveAnalyzer:
             )
             with self._lock:
                 self._error = message
-                self._last_record = time.monotonic()
+                self._last_record = self._clock()
             return
         with self._lock:
             self._recorded += written
-            self._last_record = time.monotonic()
+            self._last_record = self._clock()
             self._error = None
 
     def _publish(self) -> None:
