@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from campus_fer.roles import allowed
+from db.roles import allowed
 from ui.auth import admit, show_user
 from ui.layout import show_notice
 from ui.settings import load_settings

@@ -22,14 +22,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from api.limits import BodySizeLimit, BodyTooLarge
 from api.routers import agenda, analyze, health, photos, reports, sessions, trends, video
 from api.uploads import FORMATS, MULTIPART_OVERHEAD
-from campus_fer.roles import NotAllowed
+from campus_fer.settings import AppSettings, load_settings
 from db.engine import make_engine
+from db.roles import NotAllowed
 from db.settings import database_url
 from fer_core.config import served_model_path
 from fer_core.detect import YuNetDetector
 from fer_core.images import MAX_IMAGE_PIXELS
 from fer_core.recognizer import Recognizer
-from ui.settings import AppSettings, load_settings
 
 LOGGER = logging.getLogger(__name__)
 #: The routers in OpenAPI order: one per resource (api/routers/).

@@ -12,10 +12,10 @@ from fastapi import Path as FastAPIPath
 from sqlalchemy.engine import Engine
 
 from api import schemas
+from campus_fer.settings import AppSettings
 from db import queries
 from db.buckets import BUCKETS
 from fer_core.recognizer import Recognizer
-from ui.settings import AppSettings
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:

@@ -37,7 +37,7 @@ def free_port() -> int:
 
 def read_token(url: str) -> str:
     """A read token made by the CLI (which also creates and migrates the database)."""
-    command = [sys.executable, "-m", "campus_fer.cli", "--database-url", url, "token", "create", "load test"]
+    command = [sys.executable, "-m", "cli", "--database-url", url, "token", "create", "load test"]
     done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
     return done.stdout.strip().splitlines()[-1]
 

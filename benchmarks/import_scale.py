@@ -29,7 +29,7 @@ _RATE = re.compile(r"(\d+) files in ([\d.]+) s: ([\d.]+) photos/s")
 def run_import(folder: Path, workers: int, scratch: Path) -> tuple[float, float, int]:
     """(seconds by the CLI's clock, wall seconds of the whole command, faces stored)."""
     url = f"sqlite:///{scratch / f'workers_{workers}.sqlite3'}"
-    command = [sys.executable, "-m", "campus_fer.cli", "--database-url", url, "import", str(folder)]
+    command = [sys.executable, "-m", "cli", "--database-url", url, "import", str(folder)]
     report = scratch / f"workers_{workers}.csv"
     command += ["--session", "Typical event", "--create", "--workers", str(workers), "--report", str(report)]
     start = time.perf_counter()

@@ -17,9 +17,9 @@ from datetime import datetime
 from pathlib import Path
 
 from benchmarks.synthetic_event import event_photos
-from campus_fer.roles import operator
 from db import queries
 from db.engine import make_engine
+from db.roles import operator
 from fer_core.config import served_model_path
 from fer_core.images import load_image
 from fer_core.pipeline import analyze_photos

@@ -28,9 +28,9 @@ from campus_fer.ingest import (
     skipped_after_db_errors,
     store_analyses,
 )
-from campus_fer.roles import Actor
 from campus_fer.video import VIDEO_EXTENSIONS
 from db.photo_index import stored_photos
+from db.roles import Actor
 from fer_core.recognizer import Recognizer
 
 #: Files per task sent to a worker: their faces share one model call; small enough to keep the

@@ -45,8 +45,8 @@ from campus_fer.photo_analysis import (
     readable_summary,
     size_refusal,
 )
-from campus_fer.roles import Actor, require
 from db import audit, queries
+from db.roles import Actor, require
 from db.timeutils import utcnow
 from fer_core.recognizer import FaceResult, Recognizer
 
@@ -73,7 +73,7 @@ def save_analysis(
 ) -> FileOutcome:
     """Save one analysed photo in its own transaction. Database errors propagate (the batch decides).
 
-    `actor` must be allowed to upload (campus_fer.roles); db.queries.save_photo checks it.
+    `actor` must be allowed to upload (db.roles); db.queries.save_photo checks it.
 
     An `already_stored` analysis writes nothing: its verdict comes from `known` (db.photo_index).
     """

@@ -21,8 +21,8 @@ from sqlalchemy.engine import Engine
 
 from campus_fer.folder_import import PHOTOS_PER_TASK, FileRef, analyse_files, skipped_rest
 from campus_fer.ingest import FileOutcome, store_analyses
-from campus_fer.roles import Actor
 from db.photo_index import stored_photos
+from db.roles import Actor
 from fer_core.config import PROJECT_ROOT
 from fer_core.recognizer import Recognizer
 

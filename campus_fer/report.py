@@ -24,15 +24,15 @@ import plotly.io as pio
 from sqlalchemy.engine import Engine
 
 from campus_fer.agenda import SegmentSummary, comparison_table, label_counts, mix_table, session_segments
+from campus_fer.figures.expressions import session_bars, trend_area
+from campus_fer.figures.segments import difference_bars, segment_mix, shares_with_intervals
+from campus_fer.model_report import ModelReport, card_section, load_report
 from campus_fer.provenance import MODELS_DIFFER, ModelChange, model_changes, models_caption
 from campus_fer.stats import ShareInterval, expression_intervals, intervals_frame
 from db import queries
 from db.timeutils import utcnow
 from fer_core.config import MODEL_CARD_PATH
 from fer_core.labels import READABLE_MIN_FACE_PX
-from ui.charts import session_bars, trend_area
-from ui.model_report import ModelReport, card_section, load_report
-from ui.segment_charts import difference_bars, segment_mix, shares_with_intervals
 
 #: Events this long or shorter are charted per minute, longer ones per hour.
 MINUTE_BUCKETS_UP_TO_S = 2 * 3600

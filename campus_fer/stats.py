@@ -26,8 +26,8 @@ from scipy.stats import norm
 from scipy.stats import t as student_t
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
+from campus_fer.settings import AppSettings
 from fer_core.labels import EMOTIONS
-from ui.settings import AppSettings  # plain dataclass module: importing it does not import Streamlit
 
 #: Default minimum faces for any figure; pages pass the operator's setting (min_faces_per_bucket).
 DEFAULT_MIN_FACES: int = AppSettings.min_faces_per_bucket

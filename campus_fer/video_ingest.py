@@ -25,8 +25,8 @@ from campus_fer.ingest import (
     analyse_frame,
     store_analyses,
 )
-from campus_fer.roles import Actor, require
 from campus_fer.video import DEFAULT_INTERVAL_S, VideoError, VideoSource, probe_video, sample_frames
+from db.roles import Actor, require
 from fer_core.recognizer import Recognizer
 
 #: on_progress(frames done, frames expected or None, the frame's verdict)
@@ -96,7 +96,7 @@ def ingest_video(
 
     Frames saved before a decoding error are kept; the error is reported in `VideoResult.error`
     (never raised), as is an unreadable file (no frames then). `actor` must be allowed to upload
-    (campus_fer.roles.NotAllowed is raised before anything is decoded or saved).
+    (db.roles.NotAllowed is raised before anything is decoded or saved).
     """
     require(actor, "upload", what=f"add a video to session {session_id}")
     result = VideoResult(filename)

@@ -16,9 +16,9 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, desc, insert, select
 from sqlalchemy.orm import Session
 
-from campus_fer.roles import Actor, require
 from db.engine import writer
 from db.models import AuditEvent
+from db.roles import Actor, require
 from db.timeutils import to_utc_naive, utcnow
 
 AuditAction = Literal[

@@ -16,7 +16,6 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campus_fer.roles import Actor, require
 from db import rollups
 from db.bulk import insert_rows
 from db.engine import writer
@@ -28,6 +27,7 @@ from db.models import (
     Photo,
     observations_table,
 )
+from db.roles import Actor, require
 from db.timeutils import to_utc_naive, utcnow
 from fer_core.labels import EMOTIONS, READABLE_MIN_FACE_PX
 

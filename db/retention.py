@@ -6,13 +6,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, exists
 
-from campus_fer.roles import Actor, require
 from db import audit, rollups
 from db.engine import writer
 from db.models import (
     Photo,
     observations_table,
 )
+from db.roles import Actor, require
 from db.timeutils import floor_to, to_utc_naive, utcnow
 
 

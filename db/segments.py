@@ -16,11 +16,11 @@ import pandas as pd
 from sqlalchemy import Engine, and_, delete, select
 from sqlalchemy.orm import Session
 
-from campus_fer.roles import Actor, require
 from db import audit
 from db.engine import writer
 from db.models import COUNT_COLUMNS, AgendaSegment, EventSession, observations_table
 from db.queries import MAX_NAME_LENGTH
+from db.roles import Actor, require
 from db.rollups import observation_totals
 from db.timeutils import to_utc_naive
 
@@ -74,7 +74,7 @@ def replace_agenda(
 ) -> list[Segment]:
     """Replace a session's whole agenda in one transaction (an empty list clears it); returns it stored.
 
-    Organisers and admins only (campus_fer.roles.NotAllowed else), like adding photos to a session.
+    Organisers and admins only (db.roles.NotAllowed else), like adding photos to a session.
     The change and its audit row ('agenda_changed', with segment counts) commit together.
     """
     require(actor, "upload", what=f"change the agenda of session {session_id}")

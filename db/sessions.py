@@ -11,7 +11,6 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campus_fer.roles import Actor, require
 from db import audit
 from db.engine import writer
 from db.models import (
@@ -20,6 +19,7 @@ from db.models import (
     hour_rollups_table,
     observations_table,
 )
+from db.roles import Actor, require
 from db.timeutils import utcnow
 
 MAX_NAME_LENGTH = 200

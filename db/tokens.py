@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from campus_fer.roles import ROLE_FOR_SCOPE, Actor, Role, require
 from db import audit
 from db.engine import writer
 from db.models import TOKEN_SCOPES, ApiToken
+from db.roles import ROLE_FOR_SCOPE, Actor, Role, require
 from db.timeutils import utcnow
 
 TOKEN_PREFIX = "cfer_"
@@ -43,7 +43,7 @@ class TokenInfo:
 
     @property
     def role(self) -> Role:
-        """The role this token acts with (campus_fer.roles: read=viewer, write=organizer, admin=admin)."""
+        """The role this token acts with (db.roles: read=viewer, write=organizer, admin=admin)."""
         return ROLE_FOR_SCOPE[self.scope]
 
     @property

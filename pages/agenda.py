@@ -18,13 +18,13 @@ from campus_fer.agenda import (
     outside_faces,
     summarise_segments,
 )
-from campus_fer.roles import NotAllowed, allowed
+from campus_fer.figures.segments import difference_bars, segment_mix
 from db.queries import list_event_sessions
+from db.roles import NotAllowed, allowed
 from db.segments import agenda, replace_agenda, unit_counts
 from ui.auth import page_actor
 from ui.layout import pick_session, require_entrypoint
 from ui.resources import database_errors, engine_or_stop
-from ui.segment_charts import difference_bars, segment_mix
 from ui.settings import load_settings
 
 require_entrypoint()

@@ -7,9 +7,9 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
-from campus_fer.roles import allowed
 from db.audit import ACTIONS, events_csv
 from db.audit import audit_events as load_audit_events
+from db.roles import allowed
 from ui.auth import page_actor
 from ui.layout import require_entrypoint
 from ui.resources import database_errors, engine_or_stop

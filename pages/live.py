@@ -12,16 +12,16 @@ import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from campus_fer.ingest import record_live_sample
-from campus_fer.roles import allowed
+from campus_fer.live_analysis import LiveAnalyzer, LiveUpdate
+from campus_fer.page_tables import live_faces_table
 from db.queries import list_event_sessions
+from db.roles import allowed
 from fer_core.recognizer import FaceResult
 from fer_core.tracking import FaceTracker
 from ui.auth import page_actor
 from ui.layout import pick_session, require_entrypoint
-from ui.live_analyzer import LiveAnalyzer, LiveUpdate
 from ui.resources import database_errors, engine_or_stop, recognizer_or_stop
 from ui.settings import load_settings
-from ui.tables import live_faces_table
 
 require_entrypoint()
 

@@ -6,9 +6,7 @@ import re
 
 import streamlit as st
 
-from fer_core import config
-from fer_core.labels import NEGATIVE_AFFECT, READABLE_MIN_FACE_PX
-from ui.charts import (
+from campus_fer.figures.model_metrics import (
     class_distribution,
     confusion_heatmap,
     per_class_bars,
@@ -16,8 +14,7 @@ from ui.charts import (
     resolution_chart,
     training_curves,
 )
-from ui.layout import require_entrypoint
-from ui.model_report import (
+from campus_fer.model_report import (
     HISTORIES,
     LABEL_SETS,
     card_section,
@@ -25,6 +22,9 @@ from ui.model_report import (
     load_model_card,
     load_report,
 )
+from fer_core import config
+from fer_core.labels import NEGATIVE_AFFECT, READABLE_MIN_FACE_PX
+from ui.layout import require_entrypoint
 from ui.settings import load_settings
 
 require_entrypoint()

@@ -6,6 +6,7 @@ import math
 
 import streamlit as st
 
+from campus_fer.figures.expressions import expression_mix
 from campus_fer.ingest import (
     ALLOWED_EXTENSIONS,
     BatchSummary,
@@ -14,8 +15,8 @@ from campus_fer.ingest import (
     process_batch,
     skipped_over_limit,
 )
+from campus_fer.page_tables import legend_html, outcomes_table, photos_table
 from campus_fer.photo_analysis import preview_legend
-from campus_fer.roles import NotAllowed, allowed
 from db.queries import (
     SessionInfo,
     create_event_session,
@@ -24,12 +25,11 @@ from db.queries import (
     photo_results,
     session_comparison,
 )
+from db.roles import NotAllowed, allowed
 from ui.auth import page_actor
-from ui.charts import expression_mix
 from ui.layout import ACTIVE_SESSION_KEY, pick_session, require_entrypoint
 from ui.resources import database_errors, engine_or_stop, recognizer_or_stop
 from ui.settings import load_settings
-from ui.tables import legend_html, outcomes_table, photos_table
 
 require_entrypoint()
 

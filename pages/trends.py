@@ -5,16 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from campus_fer.agenda import INTERVAL_NOTE
+from campus_fer.figures.expressions import bucket_faces, session_bars, trend_area
+from campus_fer.figures.segments import segment_mix
 from campus_fer.provenance import MODELS_DIFFER
+from campus_fer.trends import date_bounds, export_table, load_segment_trends, load_trends
 from db.buckets import BUCKETS
 from db.queries import TooManyBucketsError, list_event_sessions
 from fer_core.labels import READABLE_MIN_FACE_PX
-from ui.charts import bucket_faces, session_bars, trend_area
 from ui.layout import require_entrypoint, session_label
 from ui.resources import database_errors, engine_or_stop
-from ui.segment_charts import segment_mix
 from ui.settings import load_settings
-from ui.trend_data import date_bounds, export_table, load_segment_trends, load_trends
 
 require_entrypoint()
 

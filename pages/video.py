@@ -9,15 +9,15 @@ from datetime import datetime, time
 import streamlit as st
 
 from campus_fer.ingest import FileOutcome
-from campus_fer.roles import NotAllowed, allowed
+from campus_fer.page_tables import outcomes_table
 from campus_fer.video import DEFAULT_INTERVAL_S, VIDEO_EXTENSIONS
 from campus_fer.video_ingest import ingest_video
 from db.queries import list_event_sessions
+from db.roles import NotAllowed, allowed
 from ui.auth import page_actor
 from ui.layout import pick_session, require_entrypoint
 from ui.resources import database_errors, engine_or_stop, recognizer_or_stop
 from ui.settings import load_settings
-from ui.tables import outcomes_table
 
 require_entrypoint()
 

@@ -13,14 +13,14 @@ from campus_fer.control_chart import (
     MIN_BASELINE_WEEKS,
     NEGATIVE_AFFECT,
 )
+from campus_fer.figures.segments import p_chart
+from campus_fer.model_report import card_section
 from campus_fer.provenance import MODELS_DIFFER
 from campus_fer.wellbeing import baseline_restarts, event_chart, shown, weekly_chart
 from fer_core.labels import READABLE_MIN_FACE_PX
 from ui.auth import page_actor
 from ui.layout import require_entrypoint
-from ui.model_report import card_section
 from ui.resources import database_errors, engine_or_stop
-from ui.segment_charts import p_chart
 from ui.settings import load_settings
 
 require_entrypoint()

@@ -13,4 +13,5 @@ if [ -f scripts/install_browser.sh ]; then
   bash scripts/install_browser.sh
 fi
 .venv/bin/ruff check .
+.venv/bin/lint-imports  # the floors: pyproject [tool.importlinter]
 .venv/bin/python -m pytest -ra "$@"

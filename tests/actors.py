@@ -1,8 +1,8 @@
-"""Acting users for tests: one per role (campus_fer.roles), so tests say who changes the data."""
+"""Acting users for tests: one per role (db.roles), so tests say who changes the data."""
 
 from __future__ import annotations
 
-from campus_fer.roles import Actor, Role
+from db.roles import Actor, Role
 
 ADMIN = Actor("admin@campus.test", Role.ADMIN, "test")
 ORGANIZER = Actor("organizer@campus.test", Role.ORGANIZER, "test")

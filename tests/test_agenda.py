@@ -19,11 +19,11 @@ from campus_fer.agenda import (
     outside_faces,
     summarise_segments,
 )
-from campus_fer.roles import Actor, NotAllowed, Role
 from campus_fer.stats import CLUSTER_BOOTSTRAP
 from db import queries, segments
 from db.audit import audit_events
 from db.engine import make_engine
+from db.roles import Actor, NotAllowed, Role
 from db.segments import Segment
 from fer_core.labels import EMOTIONS
 from fer_core.model_info import FER2013_V2_ID

@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
+from campus_fer.settings import AppSettings
+from campus_fer.trends import export_table, load_trends
 from db import queries, tokens
 from db.engine import make_engine
 from db.models import observations_table
@@ -22,8 +24,6 @@ from fer_core.recognizer import Recognizer
 from tests.actors import ADMIN
 from tests.bad_files import BAD_FILES
 from tests.photos import encode, group_photo
-from ui.settings import AppSettings
-from ui.trend_data import export_table, load_trends
 
 SETTINGS = AppSettings(max_upload_mb=1.0, max_files_per_upload=5, min_faces_per_bucket=5)
 

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
+from campus_fer.settings import AppSettings
 from campus_fer.stats import CLUSTER_BOOTSTRAP
 from db import audit, segments, tokens
 from db.engine import make_engine
@@ -18,7 +19,6 @@ from fer_core.labels import EMOTIONS
 from fer_core.recognizer import Recognizer
 from tests.actors import ADMIN
 from tests.term_data import FACES_PER_PHOTO, Term, seed_term
-from ui.settings import AppSettings
 
 #: The seeded agenda's Welcome (3 photos, 18 faces) is under this threshold; the other segments are not.
 MIN_FACES = 20

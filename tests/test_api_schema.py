@@ -16,11 +16,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.app import create_app
+from campus_fer.settings import AppSettings
 from db.engine import make_engine
 from db.tokens import create_token
 from fer_core.recognizer import Recognizer
 from tests.actors import ADMIN
-from ui.settings import AppSettings
 
 #: Examples per operation: enough to reach every status code, small enough for a 2-core machine.
 EXAMPLES_PER_OPERATION = 30

@@ -13,12 +13,12 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from campus_fer.roles import Actor, Role
+from campus_fer.settings import ENV_PREFIX, load_settings
 from db import queries
 from db.engine import make_engine
+from db.roles import Actor, Role
 from db.settings import DATABASE_URL_ENV
 from tests.actors import ORGANIZER, OTHER_ORGANIZER
-from ui.settings import ENV_PREFIX, load_settings
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 AUTH = {

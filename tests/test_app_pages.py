@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from campus_fer.settings import ENV_PREFIX
 from db import queries
 from db.engine import make_engine
 from db.settings import DATABASE_URL_ENV
@@ -21,7 +22,6 @@ from fer_core.model_info import FER2013_V2_ID
 from fer_core.recognizer import FaceResult
 from tests.actors import ADMIN
 from tests.photos import encode, group_photo
-from ui.settings import ENV_PREFIX
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 TIMEOUT = 60
@@ -458,7 +458,7 @@ def test_metrics_page_empty_state(db_url, monkeypatch, tmp_path):
 
 
 def test_metrics_page_without_figures_for_the_served_model(db_url, monkeypatch, tmp_path):
-    from ui import model_report
+    from campus_fer import model_report
 
     metrics = _metrics()
     del metrics["models"]["consensus"]

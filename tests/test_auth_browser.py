@@ -19,13 +19,13 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from campus_fer.settings import ENV_PREFIX, AppSettings
 from db import queries, tokens
 from db.engine import make_engine
 from db.settings import DATABASE_URL_ENV
 from tests.actors import ADMIN
 from tests.photos import encode, group_photo
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, require_chromium, streamlit_app
-from ui.settings import ENV_PREFIX, AppSettings
 
 pytestmark = pytest.mark.browser
 

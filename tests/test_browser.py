@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 import pytest
 
+from campus_fer.settings import ENV_PREFIX
 from db import queries
 from db.engine import make_engine
 from db.settings import DATABASE_URL_ENV
@@ -33,7 +34,6 @@ from fer_core.model_info import FER2013_V2_ID
 from fer_core.recognizer import FaceResult
 from tests.actors import ADMIN
 from tests.photos import encode, group_photo
-from ui.settings import ENV_PREFIX
 
 pytestmark = pytest.mark.browser
 

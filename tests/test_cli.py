@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from PIL import Image
 from typer.testing import CliRunner
 
-from campus_fer.cli import app
 from campus_fer.folder_import import find_photos
+from cli import app
 from db import queries, tokens
 from db.engine import make_engine
 from db.models import observations_table
@@ -44,7 +44,7 @@ def write_event(folder: Path, n_photos: int, seed: int = 0, size: tuple[int, int
 
 def run_cli(*args: str, url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "campus_fer.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=cwd,
         env={**os.environ, "CAMPUS_FER_DATABASE_URL": url, "PYTHONPATH": str(PROJECT_ROOT)},
         capture_output=True,
@@ -132,7 +132,7 @@ def held(*args, **kwargs):
         threading.Event().wait()
     return insert(*args, **kwargs)
 photo_writes._insert_observations = held
-from campus_fer.cli import app
+from cli import app
 app(prog_name="campus-fer")
 """
 
@@ -144,7 +144,7 @@ def test_import_killed_halfway_and_rerun_stores_each_photo_once(tmp_path):
     photos = tmp_path / "term"
     n_photos = 40
     faces = write_event(photos, n_photos, seed=4)
-    args = [sys.executable, "-m", "campus_fer.cli", "import", str(photos), "--session", "Term", "--create"]
+    args = [sys.executable, "-m", "cli", "import", str(photos), "--session", "Term", "--create"]
     env = {**os.environ, "CAMPUS_FER_DATABASE_URL": url, "PYTHONPATH": str(PROJECT_ROOT)}
     stored_before_kill = n_photos // 4
     read_end, write_end = os.pipe()

@@ -14,7 +14,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from campus_fer import cli
+import cli
 from campus_fer.agenda import agenda_from_csv
 from campus_fer.stats import CLUSTER_BOOTSTRAP
 from db import audit, segments

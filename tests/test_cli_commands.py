@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from campus_fer import cli
+import cli
 from db import queries
 from db.engine import make_engine
 from tests.actors import ADMIN

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from campus_fer.model_report import card_section
 from fer_core.config import METRICS_PATH
 from training.model_card import top_confusions, write_model_card
-from ui.model_report import card_section
 
 
 @pytest.fixture(scope="module")

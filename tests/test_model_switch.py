@@ -26,6 +26,7 @@ from campus_fer.control_chart import (
     negative_affect_chart,
 )
 from campus_fer.report import build_report, render_html
+from campus_fer.settings import ENV_PREFIX, AppSettings
 from campus_fer.wellbeing import baseline_restarts, event_chart, shown, weekly_chart
 from db import queries, tokens
 from db.engine import make_engine
@@ -35,7 +36,6 @@ from fer_core.model_info import FER2013_V2_ID, FERPLUS_V3_ID
 from fer_core.recognizer import FaceResult
 from tests.actors import ADMIN, ORGANIZER
 from tests.test_app_pages import open_page, texts
-from ui.settings import ENV_PREFIX, AppSettings
 
 TERM_START = date(2026, 8, 31)  # a Monday
 OLD_WEEKS, NEW_WEEKS = 10, 7  # whole weeks per model; the switch week between them is split

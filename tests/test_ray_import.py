@@ -50,7 +50,7 @@ def write_event(folder: Path) -> None:
 
 
 def cli(*args: str, url: str) -> list[str]:
-    return [sys.executable, "-m", "campus_fer.cli", "--database-url", url, "import", *args]
+    return [sys.executable, "-m", "cli", "--database-url", url, "import", *args]
 
 
 @pytest.fixture

@@ -16,7 +16,10 @@ from alembic import command
 from sqlalchemy import Engine
 
 from campus_fer.ingest import PhotoFile, process_batch, process_file, record_live_sample
-from campus_fer.roles import (
+from campus_fer.settings import load_settings
+from db import audit, queries, tokens
+from db.engine import alembic_config, make_engine, migration_transaction
+from db.roles import (
     ROLE_FOR_SCOPE,
     Actor,
     NotAllowed,
@@ -26,13 +29,10 @@ from campus_fer.roles import (
     parse_addresses,
     parse_domain_roles,
 )
-from db import audit, queries, tokens
-from db.engine import alembic_config, make_engine, migration_transaction
 from fer_core.labels import EMOTIONS
 from fer_core.model_info import FER2013_V2_ID
 from fer_core.recognizer import FaceResult
 from tests.actors import ADMIN, ORGANIZER, OTHER_ORGANIZER, VIEWER
-from ui.settings import load_settings
 
 ROLES = {"viewer": VIEWER, "organizer": ORGANIZER, "admin": ADMIN}
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from campus_fer.live_analysis import LiveAnalyzer, LiveUpdate, RateMeter
+from campus_fer.model_report import card_section, load_history, load_report
+from campus_fer.settings import DEFAULT_NOTICE, AppSettings, load_settings
 from fer_core.annotate import annotate, caption, hex_to_rgb
 from fer_core.labels import EMOTION_COLORS, EMOTIONS
 from fer_core.recognizer import FaceResult
-from ui.live_analyzer import LiveAnalyzer, LiveUpdate, RateMeter
-from ui.model_report import card_section, load_history, load_report
-from ui.settings import DEFAULT_NOTICE, AppSettings, load_settings
 
 
 def face(label: str = "happy", confidence: float = 0.87, box=(20, 30, 60, 60)) -> FaceResult:

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from campus_fer.roles import Actor, NotAllowed, Role
 from campus_fer.video import VideoError, sample_frames
 from campus_fer.video_ingest import frame_name, ingest_video
 from db import queries
 from db.engine import make_engine
 from db.models import observations_table
+from db.roles import Actor, NotAllowed, Role
 from tests.test_video import CLIP_FACES, steady_times, write_clip
 
 START = datetime(2025, 5, 3, 9, 30)

@@ -1,5 +1,5 @@
 """Who is using the app: OpenID Connect sign-in (st.login / st.user, `[auth]` in secrets.toml) with a
-role from the settings (campus_fer.roles), or local mode without `[auth]`: one local user with
+role from the settings (db.roles), or local mode without `[auth]`: one local user with
 every role, bound to localhost, under a banner saying so.
 
 Pages ask `page_actor()` for the acting user and pass it to db and the ingest core, which refuse
@@ -19,10 +19,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from streamlit.navigation.page import StreamlitPage
 
-from campus_fer.roles import Actor, Role, operator
+from campus_fer.settings import AppSettings
 from db import audit
+from db.roles import Actor, Role, operator
 from ui.resources import get_engine
-from ui.settings import AppSettings, load_settings
+from ui.settings import load_settings
 
 LOGGER = logging.getLogger(__name__)
 

@@ -15,12 +15,13 @@ import streamlit as st
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from campus_fer.settings import AppSettings
 from db.engine import make_engine
 from db.settings import database_url
 from fer_core.config import served_model_path
 from fer_core.detect import LIVE_MAX_SIDE, YuNetDetector
 from fer_core.recognizer import Recognizer
-from ui.settings import AppSettings, load_settings
+from ui.settings import load_settings
 
 LOGGER = logging.getLogger(__name__)
 

@@ -73,7 +73,7 @@ def get_session(
 )
 def delete_session(session_id: SessionId, engine: DbEngine, token: WriteToken) -> Response:
     """Delete a session with all its photos' results and observations: admin scope for any session,
-    write scope for the sessions this token created (the organiser rule of campus_fer.roles)."""
+    write scope for the sessions this token created (the organiser rule of db.roles)."""
     session_or_404(engine, session_id)
     queries.delete_event_session(engine, session_id, actor=token.actor)
     return Response(status_code=204)

@@ -11,8 +11,8 @@ from pydantic import Field
 from api import schemas
 from api.auth import ReadToken
 from api.deps import Bucket, DbEngine, Settings, error_responses
+from campus_fer.trends import export_table, load_trends
 from db import queries
-from ui.trend_data import export_table, load_trends
 
 router = APIRouter()
 

@@ -9,9 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from campus_fer.cli import context
-from campus_fer.cli.context import ACTOR, SessionKey, find_session
-from campus_fer.cli.output import print_json, session_json
+from cli import context
+from cli.context import ACTOR, SessionKey, find_session
+from cli.output import print_json, session_json
 from db import queries
 
 app = typer.Typer(help="Create, list, show and delete event sessions.", no_args_is_help=True)

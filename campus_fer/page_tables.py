@@ -1,4 +1,6 @@
-"""Tables shown on the pages, shaped from pipeline outcomes and db query results."""
+"""Tables shown on the pages (pandas frames and small HTML), shaped from pipeline outcomes and db query
+results. No Streamlit: the pages show them.
+"""
 
 from __future__ import annotations
 

@@ -10,13 +10,13 @@ import pandas as pd
 import typer
 from rich.table import Column, Table
 
-from campus_fer.cli import context
-from campus_fer.cli.context import find_session
-from campus_fer.cli.output import print_json
+from campus_fer.trends import TrendData, export_table, load_trends
+from cli import context
+from cli.context import find_session
+from cli.output import print_json
 from db import queries
 from db.buckets import BUCKETS
 from fer_core.labels import EMOTIONS
-from ui.trend_data import TrendData, export_table, load_trends
 
 
 def trends(

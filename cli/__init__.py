@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import typer
 
-from campus_fer.cli import agenda, imports, purge, report, sessions, tokens, trends, video
-from campus_fer.cli.context import main
+from cli import agenda, imports, purge, report, sessions, tokens, trends, video
+from cli.context import main
 
 app = typer.Typer(
     help="Campus FER from the command line: apparent expressions of event photos, in aggregate.",

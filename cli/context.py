@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.engine import Engine
 
-from campus_fer.roles import operator
+from campus_fer.settings import AppSettings, load_settings
 from db import queries
 from db.engine import make_engine
+from db.roles import operator
 from db.settings import database_url
-from ui.settings import AppSettings, load_settings
 
 console = Console()
 errors = Console(stderr=True)

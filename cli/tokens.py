@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from campus_fer.cli import context
-from campus_fer.cli.context import ACTOR
+from cli import context
+from cli.context import ACTOR
 from db import tokens
 from db.models import TOKEN_SCOPES
 

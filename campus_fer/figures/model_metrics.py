@@ -1,4 +1,5 @@
-"""Plotly figures for the pages; every expression keeps its EMOTION_COLORS colour across charts."""
+"""Plotly figures of a model's quality (metrics.json): confusion matrix, per-class scores, training
+curves, class balance, calibration and the resolution curve."""
 
 from __future__ import annotations
 
@@ -9,111 +10,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from campus_fer.figures.expressions import LABELS, ORDER, tidy
 from fer_core.labels import EMOTION_COLORS, EMOTIONS
-
-_ORDER = {"expression": list(EMOTIONS)}
-_LABELS = {
-    "expression": "Apparent expression",
-    "share": "Share of faces",
-    "faces": "Faces",
-    "bucket_start": "Time (UTC)",
-    "bucket_faces": "Faces in bucket",
-    "session_name": "Session",
-    "mean_probability": "Mean probability",
-}
-
-
-def _tidy(fig: go.Figure, height: int = 360) -> go.Figure:
-    fig.update_layout(
-        height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend_title_text="", hovermode="closest"
-    )
-    return fig
-
-
-def expression_mix(frame: pd.DataFrame, title: str = "Expression mix") -> go.Figure:
-    """Horizontal bars: share of faces per apparent expression (rows: expression, share, faces)."""
-    fig = px.bar(
-        frame,
-        x="share",
-        y="expression",
-        color="expression",
-        orientation="h",
-        text="faces",
-        category_orders=_ORDER,
-        color_discrete_map=EMOTION_COLORS,
-        labels=_LABELS,
-        title=title,
-        hover_data={"faces": True, "share": ":.1%"},
-    )
-    fig.update_layout(showlegend=False, xaxis_tickformat=".0%")
-    return _tidy(fig, 320)
-
-
-#: Colour of the dotted line where a new model's readings begin.
-MODEL_CHANGE_COLOR = "#6a3d9a"
-
-
-def mark_model_changes(
-    fig: go.Figure, changes: Sequence[tuple[object, str]], note: str = "from here"
-) -> go.Figure:
-    """A dotted vertical line and a label at each (x, model id) where a new model's readings begin
-    (campus_fer.provenance.model_changes): a step there is the model's, not the audience's."""
-    for x, model_id in changes:
-        fig.add_shape(
-            type="line", x0=x, x1=x, xref="x", y0=0, y1=1, yref="paper", name=f"model change: {model_id}",
-            line={"color": MODEL_CHANGE_COLOR, "dash": "dot", "width": 2},
-        )  # fmt: skip
-        fig.add_annotation(
-            x=x, y=1, xref="x", yref="paper", text=f"model {model_id} {note}", showarrow=False,
-            xanchor="left", yanchor="bottom", font={"color": MODEL_CHANGE_COLOR},
-        )  # fmt: skip
-    return fig
-
-
-def trend_area(frame: pd.DataFrame, changes: Sequence[tuple[object, str]] = ()) -> go.Figure:
-    """Stacked areas of expression shares per time bucket (rows from db.queries.expression_trends),
-    with a dotted line at each `changes` (bucket start, model id) where a new model starts reading."""
-    fig = px.area(
-        frame,
-        x="bucket_start",
-        y="share",
-        color="expression",
-        category_orders=_ORDER,
-        color_discrete_map=EMOTION_COLORS,
-        labels=_LABELS,
-        title="Apparent expressions over time",
-        hover_data={"faces": True, "bucket_faces": True, "share": ":.1%"},
-        markers=len(frame) < 8 * 7,
-    )
-    fig.update_layout(yaxis_tickformat=".0%", yaxis_range=[0, 1])
-    mark_model_changes(fig, changes)
-    return _tidy(fig, 400)
-
-
-def bucket_faces(frame: pd.DataFrame) -> go.Figure:
-    """Bars: how many faces each time bucket is based on."""
-    counts = frame.drop_duplicates("bucket_start")[["bucket_start", "bucket_faces"]]
-    fig = px.bar(counts, x="bucket_start", y="bucket_faces", labels=_LABELS, title="Faces per time bucket")
-    fig.update_traces(marker_color="#4c78a8")
-    return _tidy(fig, 260)
-
-
-def session_bars(frame: pd.DataFrame) -> go.Figure:
-    """Stacked bars: the expression mix of each session (rows from db.queries.session_comparison)."""
-    fig = px.bar(
-        frame,
-        x="share",
-        y="session_name",
-        color="expression",
-        orientation="h",
-        category_orders=_ORDER,
-        color_discrete_map=EMOTION_COLORS,
-        labels=_LABELS,
-        title="Sessions compared",
-        hover_data={"faces": True, "session_faces": True, "share": ":.1%"},
-    )
-    fig.update_layout(barmode="stack", xaxis_tickformat=".0%", yaxis={"type": "category"})
-    return _tidy(fig, max(260, 90 + 40 * frame["session_name"].nunique()))
 
 
 def confusion_heatmap(
@@ -133,7 +31,7 @@ def confusion_heatmap(
     )
     fig.update_layout(title=title)
     fig.update_xaxes(side="bottom", tickangle=0)
-    return _tidy(fig, 480)
+    return tidy(fig, 480)
 
 
 def per_class_bars(frame: pd.DataFrame) -> go.Figure:
@@ -147,13 +45,13 @@ def per_class_bars(frame: pd.DataFrame) -> go.Figure:
         y="score",
         color="metric",
         barmode="group",
-        category_orders=_ORDER,
+        category_orders=ORDER,
         labels={"expression": "Expression", "score": "Score", "metric": ""},
         title="Precision, recall and F1 per expression (PrivateTest)",
         color_discrete_sequence=["#4c78a8", "#f58518", "#54a24b"],
     )
     fig.update_layout(yaxis_range=[0, 1])
-    return _tidy(fig)
+    return tidy(fig)
 
 
 def training_curves(history: pd.DataFrame) -> go.Figure:
@@ -184,7 +82,7 @@ def training_curves(history: pd.DataFrame) -> go.Figure:
                 )
     fig.update_xaxes(title_text="Epoch")
     fig.update_yaxes(tickformat=".0%", row=1, col=1)
-    return _tidy(fig, 340)
+    return tidy(fig, 340)
 
 
 def class_distribution(counts: Mapping[str, int]) -> go.Figure:
@@ -195,14 +93,14 @@ def class_distribution(counts: Mapping[str, int]) -> go.Figure:
         x="expression",
         y="faces",
         color="expression",
-        category_orders=_ORDER,
+        category_orders=ORDER,
         color_discrete_map=EMOTION_COLORS,
-        labels=_LABELS,
+        labels=LABELS,
         title="Training faces per expression",
         text="faces",
     )
     fig.update_layout(showlegend=False)
-    return _tidy(fig, 320)
+    return tidy(fig, 320)
 
 
 def reliability_diagram(served: dict) -> go.Figure:

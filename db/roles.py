@@ -3,7 +3,8 @@
 One permission model for every door: the app (OIDC sign-in or local mode), the REST API (a token's
 scope maps to a role) and the CLI (the local operator). The db layer and the ingest core call
 `require` with the acting user before they change anything, so hiding a button is never the only
-guard. No Streamlit, FastAPI or SQL here.
+guard. No Streamlit, FastAPI or SQL here; it stands on the db floor because the db layer checks it
+before every change (and every floor above may read it).
 """
 
 from __future__ import annotations

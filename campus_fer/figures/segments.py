@@ -1,7 +1,7 @@
 """Plotly figures that show uncertainty: shares with interval bars, differences against zero, a p-chart.
 
 Plotly only (no Streamlit), so the pages and the HTML report (campus_fer.report) draw the same
-figures. Every expression keeps its EMOTION_COLORS colour, as in ui.charts.
+figures. Every expression keeps its EMOTION_COLORS colour, as in campus_fer.figures.expressions.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from campus_fer.figures.expressions import mark_model_changes
 from fer_core.labels import EMOTION_COLORS, EMOTIONS
-from ui.charts import mark_model_changes
 
 _ORDER = {"expression": list(EMOTIONS)}
 FLAG_COLOR = "#d62728"

@@ -1,4 +1,5 @@
-"""The trend page's data: aggregates above the privacy threshold, and how many groups fell below it.
+"""Trend and segment data for a date range (the trends page, `GET /v1/trends`, `campus-fer trends`):
+aggregates above the privacy threshold, and how many groups fell below it.
 
 Small groups are hidden so no individual can be singled out; counting them lets the page say
 so instead of silently showing less. Likewise the models that read the faces are named, and where a

@@ -12,11 +12,11 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from campus_fer.cli import context
-from campus_fer.cli.context import ACTOR, find_session, progress_bar
 from campus_fer.ingest import FileOutcome
 from campus_fer.video import DEFAULT_INTERVAL_S, VideoError, probe_video
 from campus_fer.video_ingest import VideoResult, ingest_video
+from cli import context
+from cli.context import ACTOR, find_session, progress_bar
 from db import queries
 from fer_core.config import served_model_path
 from fer_core.recognizer import Recognizer

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from campus_fer.cli import context
-from campus_fer.cli.context import SessionKey, find_session
+from cli import context
+from cli.context import SessionKey, find_session
 
 
 def report(

@@ -15,10 +15,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from campus_fer.cli import context
-from campus_fer.cli.context import ACTOR, available_cores, progress_bar
-from campus_fer.cli.output import print_json
-from campus_fer.cli.video import (
+from campus_fer.folder_import import file_refs, find_photos, find_videos, import_files, write_report
+from campus_fer.ingest import ALLOWED_EXTENSIONS, BatchSummary, FileOutcome
+from campus_fer.video import VIDEO_EXTENSIONS, VideoError
+from campus_fer.video_ingest import VideoResult
+from cli import context
+from cli.context import ACTOR, available_cores, progress_bar
+from cli.output import print_json
+from cli.video import (
     START_FORMATS,
     NoStartTime,
     RecordingStart,
@@ -27,10 +31,6 @@ from campus_fer.cli.video import (
     session_for_upload,
     video_line,
 )
-from campus_fer.folder_import import file_refs, find_photos, find_videos, import_files, write_report
-from campus_fer.ingest import ALLOWED_EXTENSIONS, BatchSummary, FileOutcome
-from campus_fer.video import VIDEO_EXTENSIONS, VideoError
-from campus_fer.video_ingest import VideoResult
 from db import queries
 from fer_core.config import served_model_path
 from fer_core.recognizer import Recognizer

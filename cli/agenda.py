@@ -11,8 +11,8 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from campus_fer.agenda import SegmentSummary, agenda_from_csv, session_segments
-from campus_fer.cli import context
-from campus_fer.cli.context import ACTOR, SessionKey, find_session
+from cli import context
+from cli.context import ACTOR, SessionKey, find_session
 from db.segments import Segment, agenda, replace_agenda
 
 app = typer.Typer(

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from campus_fer.cli import context
-from campus_fer.cli.context import ACTOR
+from cli import context
+from cli.context import ACTOR
 from db import queries
 
 
