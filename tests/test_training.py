@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from fer_core.config import PROJECT_ROOT
+from fer_core.data import FaceDataset
 
 pytestmark = pytest.mark.dataset
 
@@ -45,7 +46,41 @@ def _log(run_dir: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def test_sigterm_then_resume_ends_like_an_uninterrupted_run(fer2013_path: Path, tmp_path: Path) -> None:
+#: Child process (TensorFlow never loads into the test process): the exported Keras model's
+#: probabilities for argv[2]'s model inputs, and the largest weight difference from argv[4] (the
+#: run's trained model) when given.
+_KERAS_PREDICT = """
+import sys, numpy as np, keras
+exported = keras.models.load_model(sys.argv[1], compile=False)
+np.save(sys.argv[3], exported.predict_on_batch(np.load(sys.argv[2])))
+trained = keras.models.load_model(sys.argv[4], compile=False)
+pairs = zip(trained.get_weights(), exported.get_weights(), strict=True)
+print(max(float(np.abs(np.float32(a) - np.float32(b)).max()) for a, b in pairs))
+"""
+
+
+def assert_onnx_reproduces_keras(onnx_out: Path, keras_out: Path, trained: Path, faces: np.ndarray) -> None:
+    """The export is this run's model: the Keras file training.export wrote holds the trained
+    weights, and the ONNX graph gives its probabilities on real faces within 1e-4."""
+    from fer_core.preprocess import to_model_input
+    from fer_core.recognizer import Recognizer
+
+    x, y = keras_out.with_suffix(".x.npy"), keras_out.with_suffix(".y.npy")
+    np.save(x, to_model_input(faces))
+    child = subprocess.run(
+        [sys.executable, "-c", _KERAS_PREDICT, str(keras_out), str(x), str(y), str(trained)],
+        cwd=PROJECT_ROOT, env=_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert child.returncode == 0, child.stdout + child.stderr
+    assert float(child.stdout.split()[-1]) == 0.0  # the trained weights, unchanged
+    keras_probs, onnx_probs = np.load(y), Recognizer(onnx_out).predict_faces(faces)
+    assert keras_probs.shape == onnx_probs.shape == (len(faces), 7)
+    assert np.abs(keras_probs - onnx_probs).max() < 1e-4
+
+
+def test_sigterm_then_resume_ends_like_an_uninterrupted_run(
+    fer2013_path: Path, fer2013: FaceDataset, tmp_path: Path
+) -> None:
     """A run stopped by SIGTERM saves a checkpoint and exits; the same command resumes it at the same
     step with the same batches and learning-rate schedule, and the loss carries on where it was."""
     common = ["--data", str(fer2013_path), "--labels", "ferplus", "--epochs", "3", "--limit", "960"]
@@ -116,9 +151,13 @@ def test_sigterm_then_resume_ends_like_an_uninterrupted_run(fer2013_path: Path, 
     probabilities = recognizer.predict_faces(faces)
     assert probabilities.shape == (4, 7) and recognizer.model_id == "test-v0"
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    real_faces = fer2013.subset("PrivateTest").images[:64]
+    assert_onnx_reproduces_keras(onnx_out, keras_out, interrupted / "best.keras", real_faces)
 
 
-def test_distil_a_smaller_student_from_the_committed_model(fer2013_path: Path, tmp_path: Path) -> None:
+def test_distil_a_smaller_student_from_the_committed_model(
+    fer2013_path: Path, fer2013: FaceDataset, tmp_path: Path
+) -> None:
     import onnx
     from onnx import numpy_helper
 
@@ -148,6 +187,9 @@ def test_distil_a_smaller_student_from_the_committed_model(fer2013_path: Path, t
     ]
     assert sorted(shape[0] for shape in kernels) == [8, 16]  # the student's two convolutions
     assert Recognizer(onnx_out).predict_faces(np.zeros((2, 48, 48), np.uint8)).shape == (2, 7)
+    assert_onnx_reproduces_keras(
+        onnx_out, tmp_path / "s.keras", run_dir / "best.keras", fer2013.subset("PrivateTest").images[:64]
+    )
 
     # An ensemble of the student with itself: since the mean of two equal logit vectors is that
     # vector (a sum would sharpen the softmax), exactly the student's probabilities.
