@@ -91,42 +91,57 @@ BIAS_STEP: float = 0.05
 BIAS_SWEEPS: int = 3
 #: Tolerated gap between predicted and labelled negative-affect share before it costs score.
 NEGATIVE_SHARE_SLACK: float = 0.01
-
-
-def decision_score(predicted: np.ndarray, labels: np.ndarray, negative: np.ndarray) -> float:
-    """accuracy + macro-F1, less a penalty for a negative-affect share off the labels' by > 1 point."""
-    from sklearn.metrics import f1_score
-
-    n_classes = int(negative.shape[0])
-    accuracy = float(np.mean(predicted == labels))
-    macro_f1 = float(
-        f1_score(labels, predicted, labels=list(range(n_classes)), average="macro", zero_division=0)
-    )
-    gap = abs(float(np.mean(negative[predicted])) - float(np.mean(negative[labels])))
-    return accuracy + macro_f1 - 4.0 * max(0.0, gap - NEGATIVE_SHARE_SLACK)
-
-
-#: Each unit of offset costs this much score, so the search moves a class only for a real gain.
+#: A real frown must still read as one: the least recall of these expressions against the raters'
+#: majority (the product's floors of 70/50/50% plus 5 points, since PublicTest holds only 74 fearful
+#: faces by the FER+ majority: a recall measured there moves by about +-6 points from set to set).
+MIN_RECALL: dict[str, float] = {"angry": 0.75, "fear": 0.55, "sad": 0.55}
+#: Each unit of offset costs this much, so the search moves a class only to fix a reading.
 BIAS_COST: float = 0.005
 
 
+def reading_penalty(
+    predicted: np.ndarray, labels: np.ndarray, negative: np.ndarray, min_recall: dict[int, float]
+) -> float:
+    """How far top labels are from reading faces as the raters do, as a whole: the negative-affect
+    share off the labels' by more than NEGATIVE_SHARE_SLACK, and recalls under their floors.
+
+    Accuracy and macro-F1 are deliberately not in it: offsets that raised them on PublicTest for model
+    v3 (+0.5 points) lowered them on PrivateTest (-0.5): they chase the noise of a 3,500-face set.
+    """
+    gap = abs(float(np.mean(negative[predicted])) - float(np.mean(negative[labels])))
+    penalty = 4.0 * max(0.0, gap - NEGATIVE_SHARE_SLACK)
+    for c, floor in min_recall.items():
+        if (labels == c).any():
+            penalty += 2.0 * max(0.0, floor - float(np.mean(predicted[labels == c] == c)))
+    return penalty
+
+
 def fit_class_bias(
-    probabilities: np.ndarray, labels: np.ndarray, negative: np.ndarray, keep: int
+    probabilities: np.ndarray,
+    labels: np.ndarray,
+    negative: np.ndarray,
+    keep: int,
+    min_recall: dict[int, float] | None = None,
 ) -> np.ndarray:
     """Per-class logit offsets that make the model's top labels agree with `labels` as a whole:
-    coordinate search maximising `decision_score` on held-out faces (PublicTest), class `keep` fixed
-    at 0 (only differences matter). It moves no face's probabilities much, but decides ties between
-    neighbouring expressions the way the raters' majority does, so that the shares the app sums
-    neither over- nor under-state negative affect.
+    coordinate search minimising `reading_penalty` plus BIAS_COST per unit of offset on held-out
+    faces (PublicTest), class `keep` fixed at 0 (only differences matter). A model whose readings
+    already match gets no offset; one that under-reads negative affect, or a class the raters see,
+    gets the smallest offsets that fix it, so the shares the app sums neither over- nor under-state
+    negative affect.
     """
     log_p = np.log(np.clip(probabilities, _EPS, 1.0))
+    floors = min_recall or {}
     bias = np.zeros(probabilities.shape[1])
     grid = np.arange(-BIAS_RANGE, BIAS_RANGE + 1e-9, BIAS_STEP)
 
-    def objective(b: np.ndarray) -> float:
-        return decision_score((log_p + b).argmax(axis=1), labels, negative) - BIAS_COST * np.abs(b).sum()
+    def cost(b: np.ndarray) -> float:
+        return (
+            reading_penalty((log_p + b).argmax(axis=1), labels, negative, floors)
+            + BIAS_COST * np.abs(b).sum()
+        )
 
-    best = objective(bias)
+    best = cost(bias)
     for _ in range(BIAS_SWEEPS):
         for c in range(len(bias)):
             if c == keep:
@@ -134,7 +149,7 @@ def fit_class_bias(
             for value in grid:
                 trial = bias.copy()
                 trial[c] = value
-                score = objective(trial)
-                if score > best + 1e-9:
+                score = cost(trial)
+                if score < best - 1e-9:
                     best, bias = score, trial
     return bias

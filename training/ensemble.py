@@ -53,7 +53,7 @@ def member_record(path: Path) -> dict:
     keys = ("init_weights", "seed", "epochs", "peak_lr", "warmup_epochs", "precision")
     recipe = {key: config.get(key) for key in keys}
     recipe["small_probability"] = config.get("augment", {}).get("small_probability")
-    return {"run": str(run), **recipe, **training_summary(read_history(run / "history.csv"))}
+    return {"run": str(run), **recipe, **training_summary(read_history((run / "history.csv",)))}
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from fer_core.labels import EMOTIONS, INPUT_SIZE, NEGATIVE_AFFECT, READABLE_MIN_ACCURACY, crop_side
+from fer_core.labels import EMOTIONS, INPUT_SIZE, NEGATIVE_AFFECT, READABLE_RELATIVE_ACCURACY, crop_side
 from fer_core.preprocess import as_small_face
 
 #: Crop sides measured (px); 48 is the model's own input size.
@@ -55,14 +55,16 @@ def resolution_curve(
     return rows
 
 
-def readable_floor(curve: list[dict], min_accuracy: float = READABLE_MIN_ACCURACY) -> dict:
-    """The smallest crop side from which accuracy stays at or above `min_accuracy` for every
-    larger side measured, and the detector-box size (short side) that gives such a crop."""
+def readable_floor(curve: list[dict], relative: float = READABLE_RELATIVE_ACCURACY) -> dict:
+    """The smallest crop side from which accuracy stays at or above `relative` x the full-size
+    accuracy for every larger side measured, and the detector-box size (short side) that gives
+    such a crop."""
     ordered = sorted(curve, key=lambda row: -row["side"])
+    min_accuracy = relative * ordered[0]["accuracy"]
     smallest = ordered[0]["side"]
     for row in ordered:
         if row["accuracy"] < min_accuracy:
             break
         smallest = row["side"]
     box = int(np.ceil(smallest / crop_side(1.0)))
-    return {"min_accuracy": min_accuracy, "crop_side": int(smallest), "face_size": box}
+    return {"relative": relative, "min_accuracy": min_accuracy, "crop_side": int(smallest), "face_size": box}
