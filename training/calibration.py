@@ -65,18 +65,6 @@ def soft_cross_entropy(probabilities: np.ndarray, targets: np.ndarray) -> float:
     return float(-np.mean(np.sum(targets * np.log(np.clip(probabilities, _EPS, 1.0)), axis=1)))
 
 
-def fit_soft_temperature(probabilities: np.ndarray, targets: np.ndarray) -> float:
-    """The T > 0 that best matches the probabilities to the raters' vote distributions."""
-    from scipy.optimize import minimize_scalar
-
-    result = minimize_scalar(
-        lambda log_t: soft_cross_entropy(apply_temperature(probabilities, np.exp(log_t)), targets),
-        bounds=(np.log(0.05), np.log(20.0)),
-        method="bounded",
-    )
-    return float(np.exp(result.x))
-
-
 def with_class_bias(probabilities: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """softmax(log(p) + bias): a class-prior correction (bias = log of the prior ratio)."""
     logits = np.log(np.clip(probabilities, _EPS, 1.0)) + np.asarray(bias)[None, :]
