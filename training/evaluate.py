@@ -138,12 +138,20 @@ def training_summary(history: list[dict[str, float]]) -> dict:
     }
 
 
+def predict_scored_rows(predict, data: FaceDataset) -> np.ndarray:
+    """Probabilities for the rows of SPLITS (zeros for Training rows, which nothing scores)."""
+    rows = np.isin(data.splits, SPLITS)
+    probabilities = np.zeros((len(data), NUM_CLASSES), dtype=np.float32)
+    probabilities[rows] = predict(data.images[rows])
+    return probabilities
+
+
 def evaluate_model(name: str, data: FaceDataset, votes: FerPlusVotes) -> dict:
     """Everything the model card and the metrics page say about one servable model."""
     int8, float32 = SERVED_MODELS[name]
     path = served_model_path(name)
     recognizer = Recognizer(path)
-    probabilities = recognizer.predict_faces(data.images)
+    probabilities = predict_scored_rows(recognizer.predict_faces, data)
     trained_on = TRAINED_ON[name]
     result: dict = {
         "id": read_model_id(path),
@@ -154,7 +162,7 @@ def evaluate_model(name: str, data: FaceDataset, votes: FerPlusVotes) -> dict:
         "splits": {split: score(probabilities, data, votes, split) for split in SPLITS},
     }
     if float32.exists() and float32 != path:
-        original = Recognizer(float32).predict_faces(data.images)
+        original = predict_scored_rows(Recognizer(float32).predict_faces, data)
         result["float32"] = {
             "file": float32.name,
             **{
