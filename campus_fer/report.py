@@ -26,6 +26,8 @@ from sqlalchemy.engine import Engine
 from campus_fer.agenda import SegmentSummary, comparison_table, label_counts, mix_table, session_segments
 from campus_fer.figures.expressions import session_bars, trend_area
 from campus_fer.figures.segments import difference_bars, segment_mix, shares_with_intervals
+from campus_fer.figures.style import CHART_CONFIG
+from campus_fer.figures.summaries import describe_differences, describe_groups, describe_trend
 from campus_fer.model_report import ModelReport, card_section, load_report
 from campus_fer.provenance import MODELS_DIFFER, ModelChange, model_changes, models_caption
 from campus_fer.stats import ShareInterval, expression_intervals, intervals_frame
@@ -151,11 +153,13 @@ td, th { padding: .25rem .6rem; border-bottom: 1px solid #e4e7eb; text-align: le
 """
 
 
-def _figure(fig: go.Figure, first: list[bool]) -> str:
-    """A figure as an HTML fragment; the first one carries plotly.js inline (the file works offline)."""
+def _figure(fig: go.Figure, first: list[bool], summary: str = "") -> str:
+    """A figure as an HTML fragment, with its one-line text alternative under it; the first one
+    carries plotly.js inline (the file works offline)."""
     include = first[0]
     first[0] = False
-    return pio.to_html(fig, full_html=False, include_plotlyjs=include, config={"displaylogo": False})
+    chart = pio.to_html(fig, full_html=False, include_plotlyjs=include, config=CHART_CONFIG)
+    return chart + (f"<p class='note'>{html.escape(summary)}</p>" if summary else "")
 
 
 def _percent(value: float) -> str:
@@ -189,7 +193,7 @@ def _segments_html(report: EventReport, first: list[bool]) -> str:
     ]
     mix = mix_table(report.segments)
     if not mix.empty:
-        parts.append(_figure(segment_mix(mix), first))
+        parts.append(_figure(segment_mix(mix), first, describe_groups(mix, "segment", "segment")))
     compared = comparison_table(report.segments)
     for summary in (s for s in report.segments if s.versus_rest):
         name = summary.segment.name
@@ -199,7 +203,8 @@ def _segments_html(report: EventReport, first: list[bool]) -> str:
         parts.append(f"<h3>{html.escape(name)} vs the rest of the event</h3><ul>")
         parts.extend(f"<li>{html.escape(v)}</li>" for v in verdicts)
         parts.append("</ul>")
-        parts.append(_figure(difference_bars(compared[compared["segment"] == name], name), first))
+        mine = compared[compared["segment"] == name]
+        parts.append(_figure(difference_bars(mine, name), first, describe_differences(mine, name)))
     return "".join(parts)
 
 
@@ -228,7 +233,7 @@ def _others_html(report: EventReport, first: list[bool]) -> str:
     return (
         f"<p>Compared with {n_events - 1} other {html.escape(report.others_basis)}.</p>"
         + table
-        + _figure(session_bars(others), first)
+        + _figure(session_bars(others), first, describe_groups(others, "session_name", "event"))
         + _other_models_note(report)
     )
 
@@ -315,7 +320,7 @@ def render_html(report: EventReport) -> str:
     body.append(f"<h2>Over time (per {report.bucket})</h2>")
     changes = [(c.at, c.model_id) for c in report.trend_changes]
     body.append(
-        _figure(trend_area(report.trends, changes), first)
+        _figure(trend_area(report.trends, changes), first, describe_trend(report.trends))
         if not report.trends.empty
         else f"<p>No {report.bucket} has {report.min_faces} readable faces.</p>"
     )

@@ -15,15 +15,32 @@ INPUT_SIZE: int = 48
 #: uint8 pixels are divided by this to give the model's [0, 1] input.
 PIXEL_SCALE: float = 255.0
 
-#: Colours (hex) per expression, shared by the annotated images and the charts.
+#: Colours (hex) per expression, shared by the annotated images, the charts and the report. Okabe-Ito
+#: hues (Okabe & Ito 2008), darkened where needed: each is >= 3:1 against the white chart background
+#: (WCAG 2.2 non-text contrast), and every pair stays >= 12 CIEDE2000 apart under simulated
+#: protanopia, deuteranopia and tritanopia (Machado 2009, full severity) and >= 20 in normal vision.
+#: benchmarks/palette.py prints the figures and re-runs the search that chose them;
+#: tests/test_palette.py holds the thresholds.
 EMOTION_COLORS: dict[str, str] = {
-    "angry": "#d62728",
-    "disgust": "#8c564b",
-    "fear": "#9467bd",
-    "happy": "#2ca02c",
-    "sad": "#1f77b4",
-    "surprise": "#ff7f0e",
-    "neutral": "#7f7f7f",
+    "angry": "#ae4b00",  # vermillion, darkened
+    "disgust": "#683e36",  # brown (the earlier palette's #8c564b, darkened)
+    "fear": "#cc79a7",  # reddish purple
+    "happy": "#009e73",  # bluish green
+    "sad": "#0072b2",  # blue
+    "surprise": "#9f9628",  # yellow, darkened to olive
+    "neutral": "#696969",  # grey
+}
+
+#: The second cue beside colour: a Plotly bar/area fill pattern per expression (marker.pattern.shape),
+#: so that expressions compared in one chart stay apart without colour (plotly's seven line patterns).
+EMOTION_PATTERNS: dict[str, str] = {
+    "angry": "x",
+    "disgust": "\\",
+    "fear": "|",
+    "happy": "/",
+    "sad": "-",
+    "surprise": ".",
+    "neutral": "+",
 }
 
 #: The framing served before fer_core.framing: a square around the box's centre, each side grown by

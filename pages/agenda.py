@@ -19,10 +19,12 @@ from campus_fer.agenda import (
     summarise_segments,
 )
 from campus_fer.figures.segments import difference_bars, segment_mix
+from campus_fer.figures.summaries import describe_differences, describe_groups, group_table
 from db.queries import list_event_sessions
 from db.roles import NotAllowed, allowed
 from db.segments import agenda, replace_agenda, unit_counts
 from ui.auth import page_actor
+from ui.charts import show_chart
 from ui.layout import pick_session, require_entrypoint
 from ui.resources import database_errors, engine_or_stop
 from ui.settings import load_settings
@@ -146,7 +148,12 @@ mix = mix_table(summaries)
 if mix.empty:
     st.warning(f"No segment has {min_faces} readable faces yet, so none can be shown.")
     st.stop()
-st.plotly_chart(segment_mix(mix), width="stretch", key="segment_mix")
+show_chart(
+    segment_mix(mix),
+    describe_groups(mix, "segment", "segment"),
+    group_table(mix, "segment"),
+    key="segment_mix",
+)
 st.caption(INTERVAL_NOTE)
 
 st.subheader("Each segment vs the rest of the event")
@@ -161,10 +168,9 @@ for summary in (s for s in summaries if s.versus_rest):
                 st.markdown(f"- {difference.verdict}")
         else:
             st.markdown("- No expression differed from the rest of the event by more than its uncertainty.")
-        st.plotly_chart(
-            difference_bars(compared[compared["segment"] == name], name),
-            width="stretch",
-            key=f"diff_{summary.segment.id}",
+        mine = compared[compared["segment"] == name]
+        show_chart(
+            difference_bars(mine, name), describe_differences(mine, name), key=f"diff_{summary.segment.id}"
         )
 if compared.empty:
     st.info(

@@ -14,6 +14,14 @@ from campus_fer.figures.model_metrics import (
     resolution_chart,
     training_curves,
 )
+from campus_fer.figures.summaries import (
+    describe_confusion,
+    describe_counts,
+    describe_history,
+    describe_reliability,
+    describe_resolution,
+    describe_scores,
+)
 from campus_fer.model_report import (
     HISTORIES,
     LABEL_SETS,
@@ -24,6 +32,7 @@ from campus_fer.model_report import (
 )
 from fer_core import config
 from fer_core.labels import NEGATIVE_AFFECT, READABLE_MIN_FACE_PX
+from ui.charts import show_chart
 from ui.layout import require_entrypoint
 from ui.settings import load_settings
 
@@ -141,7 +150,7 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     matrix = scores.confusion_normalised if normalised else scores.confusion_counts
     title = f"{chosen} vs {TRUTH[label_set]} (PrivateTest)"
-    st.plotly_chart(confusion_heatmap(matrix, normalised, title), width="stretch", key="confusion")
+    show_chart(confusion_heatmap(matrix, normalised, title), describe_confusion(matrix), key="confusion")
 with right:
     st.markdown(f"**Per expression: {chosen} vs {TRUTH[label_set]}**")
     st.dataframe(
@@ -162,11 +171,11 @@ with right:
 
 left, right = st.columns(2, gap="large")
 with left:
-    st.plotly_chart(per_class_bars(scores.per_class), width="stretch", key="per_class")
+    show_chart(per_class_bars(scores.per_class), describe_scores(scores.per_class), key="per_class")
 with right:
     counts = report.class_distribution.get(label_set)
     if counts:
-        st.plotly_chart(class_distribution(counts), width="stretch", key="distribution")
+        show_chart(class_distribution(counts), describe_counts(counts, "Training faces"), key="distribution")
         st.caption(f"Training faces per expression by the {TRUTH[label_set]}.")
 
 served = model.served if model else None
@@ -197,13 +206,13 @@ else:
     cols[2].metric("Served model", model.id, help=f"`{model.file}`, setting {serving}")
     left, right = st.columns(2, gap="large")
     with left:
-        st.plotly_chart(reliability_diagram(served), width="stretch", key="reliability")
+        show_chart(reliability_diagram(served), describe_reliability(served), key="reliability")
         st.caption(
             "A calibrated model that says 70% is right 70% of the time, so summed probabilities give honest "
             "shares. The temperature changes no prediction, only how sure they are."
         )
     with right:
-        st.plotly_chart(resolution_chart(served, truth), width="stretch", key="resolution")
+        show_chart(resolution_chart(served, truth), describe_resolution(served, truth), key="resolution")
         floors = ", ".join(
             f"{m.name} {m.served['readable_floor']['face_size']} px"
             for m in report.models.values()
@@ -218,7 +227,7 @@ else:
 st.subheader("Training")
 history = load_history(HISTORIES.get(serving, (config.HISTORY_PATH,)))
 if history is not None:
-    st.plotly_chart(training_curves(history), width="stretch", key="curves")
+    show_chart(training_curves(history), describe_history(history), key="curves")
 elif config.MODELS_DIR.joinpath("curves.png").is_file():
     st.image(str(config.MODELS_DIR / "curves.png"), caption="Training curves", width="stretch")
 else:

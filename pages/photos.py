@@ -7,6 +7,7 @@ import math
 import streamlit as st
 
 from campus_fer.figures.expressions import expression_mix
+from campus_fer.figures.summaries import describe_mix
 from campus_fer.ingest import (
     ALLOWED_EXTENSIONS,
     BatchSummary,
@@ -27,6 +28,7 @@ from db.queries import (
 )
 from db.roles import NotAllowed, allowed
 from ui.auth import page_actor
+from ui.charts import show_chart
 from ui.layout import ACTIVE_SESSION_KEY, pick_session, require_entrypoint
 from ui.resources import database_errors, engine_or_stop, recognizer_or_stop
 from ui.settings import load_settings
@@ -231,7 +233,11 @@ def session_summary(session: SessionInfo) -> None:
             "(small groups are hidden so no individual can be singled out)."
         )
     else:
-        st.plotly_chart(expression_mix(mix, "Apparent expression mix of this session"), width="stretch")
+        show_chart(
+            expression_mix(mix, "Apparent expression mix of this session"),
+            describe_mix(mix),
+            key="session_mix",
+        )
     if photos:
         with st.expander(f"All photos in this session ({len(photos)})"):
             st.dataframe(photos_table(photos), hide_index=True, width="stretch")

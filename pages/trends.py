@@ -7,11 +7,18 @@ import streamlit as st
 from campus_fer.agenda import INTERVAL_NOTE
 from campus_fer.figures.expressions import bucket_faces, session_bars, trend_area
 from campus_fer.figures.segments import segment_mix
+from campus_fer.figures.summaries import (
+    describe_bucket_faces,
+    describe_groups,
+    describe_trend,
+    group_table,
+)
 from campus_fer.provenance import MODELS_DIFFER
 from campus_fer.trends import date_bounds, export_table, load_segment_trends, load_trends
 from db.buckets import BUCKETS
 from db.queries import TooManyBucketsError, list_event_sessions
 from fer_core.labels import READABLE_MIN_FACE_PX
+from ui.charts import show_chart
 from ui.layout import require_entrypoint, session_label
 from ui.resources import database_errors, engine_or_stop
 from ui.settings import load_settings
@@ -81,7 +88,12 @@ if group_by == BY_SEGMENT:
     if grouped.mix.empty:
         st.warning(f"No segment has {min_faces} readable faces yet, so none can be shown.")
         st.stop()
-    st.plotly_chart(segment_mix(grouped.mix), width="stretch", key="segment_trend_chart")
+    show_chart(
+        segment_mix(grouped.mix),
+        describe_groups(grouped.mix, "segment", "segment"),
+        group_table(grouped.mix, "segment"),
+        key="segment_trend_chart",
+    )
     st.caption(INTERVAL_NOTE)
     st.download_button(
         "Download CSV",
@@ -132,13 +144,17 @@ if data.trends.empty:
     )
 else:
     changes = [(c.at, c.model_id) for c in data.model_changes]
-    st.plotly_chart(trend_area(data.trends, changes), width="stretch", key="trend_chart")
-    st.plotly_chart(bucket_faces(data.trends), width="stretch", key="faces_chart")
+    show_chart(trend_area(data.trends, changes), describe_trend(data.trends), key="trend_chart")
+    show_chart(bucket_faces(data.trends), describe_bucket_faces(data.trends), key="faces_chart")
 if data.periods:  # which models made these figures, and where the chart marks a change of model
     st.caption(data.models_caption + (f" {MODELS_DIFFER}" if len(data.periods) > 1 else ""))
 
 if not data.sessions.empty:
-    st.plotly_chart(session_bars(data.sessions), width="stretch", key="sessions_chart")
+    show_chart(
+        session_bars(data.sessions),
+        describe_groups(data.sessions, "session_name", "session"),
+        key="sessions_chart",
+    )
 
 if not data.trends.empty:
     table = export_table(data)

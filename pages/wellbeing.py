@@ -14,11 +14,13 @@ from campus_fer.control_chart import (
     NEGATIVE_AFFECT,
 )
 from campus_fer.figures.segments import p_chart
+from campus_fer.figures.summaries import describe_p_chart
 from campus_fer.model_report import card_section
 from campus_fer.provenance import MODELS_DIFFER
 from campus_fer.wellbeing import baseline_restarts, event_chart, shown, weekly_chart
 from fer_core.labels import READABLE_MIN_FACE_PX
 from ui.auth import page_actor
+from ui.charts import show_chart
 from ui.layout import require_entrypoint
 from ui.resources import database_errors, engine_or_stop
 from ui.settings import load_settings
@@ -93,9 +95,9 @@ for restart in restarts:
 if len(set(visible["model_id"])) == 1:
     st.caption(f"All readings here by model {visible['model_id'].iloc[0]}.")
 
-st.plotly_chart(
+show_chart(
     p_chart(visible, x, f"Negative-affect share per {by} against the rolling baseline"),
-    width="stretch",
+    describe_p_chart(visible, x, by),
     key="p_chart",
 )
 st.caption(

@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from campus_fer.figures.style import FONT_SIZE, color_square, expression_patterns, styled
 from fer_core.labels import EMOTION_COLORS, EMOTIONS
 
 ORDER = {"expression": list(EMOTIONS)}
@@ -24,11 +25,12 @@ LABELS = {
 
 
 def tidy(fig: go.Figure, height: int = 360) -> go.Figure:
-    """Common height, margins and legend for every figure of this package."""
+    """Common look (campus_fer.figures.style), height, margins and legend for every figure of this
+    package."""
     fig.update_layout(
         height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend_title_text="", hovermode="closest"
     )
-    return fig
+    return styled(fig)
 
 
 def expression_mix(frame: pd.DataFrame, title: str = "Expression mix") -> go.Figure:
@@ -46,8 +48,9 @@ def expression_mix(frame: pd.DataFrame, title: str = "Expression mix") -> go.Fig
         title=title,
         hover_data={"faces": True, "share": ":.1%"},
     )
+    fig.update_traces(textposition="outside", cliponaxis=False)
     fig.update_layout(showlegend=False, xaxis_tickformat=".0%")
-    return tidy(fig, 320)
+    return expression_patterns(tidy(fig, 320))
 
 
 #: Colour of the dotted line where a new model's readings begin.
@@ -88,14 +91,56 @@ def trend_area(frame: pd.DataFrame, changes: Sequence[tuple[object, str]] = ()) 
     )
     fig.update_layout(yaxis_tickformat=".0%", yaxis_range=[0, 1])
     mark_model_changes(fig, changes)
-    return tidy(fig, 400)
+    return label_last_points(tidy(fig, 400), frame)
+
+
+#: Direct labels closer than this (share of the plot's height) are pushed apart.
+_LABEL_GAP = 0.075
+
+
+def label_last_points(fig: go.Figure, frame: pd.DataFrame) -> go.Figure:
+    """Name each stacked band at the right edge, beside its last bucket ('■ happy', in stack order),
+    so that the bands are told apart without their colour; the legend they replace is hidden."""
+    if frame.empty:
+        return fig
+    last = frame[frame["bucket_start"] == frame["bucket_start"].max()].set_index("expression")["share"]
+    shares = [float(last.get(e, 0.0)) for e in EMOTIONS]
+    tops = [sum(shares[: i + 1]) for i in range(len(shares))]
+    wanted = [top - share / 2 for top, share in zip(tops, shares)]
+    placed: list[float] = []
+    for y in wanted:  # bottom to top: each label at least _LABEL_GAP above the one below
+        placed.append(max(y, placed[-1] + _LABEL_GAP) if placed else max(y, _LABEL_GAP / 2))
+    overflow = placed[-1] - (1 - _LABEL_GAP / 2)
+    if overflow > 0:  # pushed past the top: shift down, keeping the gaps, as far as the bottom allows
+        placed = [y - overflow for y in placed]
+        for i in range(len(placed) - 2, -1, -1):
+            placed[i] = min(placed[i], placed[i + 1] - _LABEL_GAP)
+    for expression, y in zip(EMOTIONS, placed):
+        fig.add_annotation(
+            x=1, xref="paper", xanchor="left", y=y, yref="y", yanchor="middle", showarrow=False,
+            text=f"{color_square(expression)} {expression}", font={"size": FONT_SIZE},
+            name=f"label: {expression}",
+        )  # fmt: skip
+    fig.update_layout(showlegend=False, margin={"r": 100})
+    return fig
+
+
+#: Colour of the faces-per-bucket stems (one series, not an expression).
+BUCKET_COLOR = "#2a6f97"
 
 
 def bucket_faces(frame: pd.DataFrame) -> go.Figure:
-    """Bars: how many faces each time bucket is based on."""
+    """Stems with a dot: how many faces each time bucket is based on (a bar of one hour is under a pixel
+    wide on a term's time axis; the dot keeps each bucket visible)."""
     counts = frame.drop_duplicates("bucket_start")[["bucket_start", "bucket_faces"]]
     fig = px.bar(counts, x="bucket_start", y="bucket_faces", labels=LABELS, title="Faces per time bucket")
-    fig.update_traces(marker_color="#4c78a8")
+    fig.update_traces(marker={"color": BUCKET_COLOR, "line": {"color": BUCKET_COLOR, "width": 2}})
+    fig.add_trace(
+        go.Scatter(
+            x=counts["bucket_start"], y=counts["bucket_faces"], mode="markers", showlegend=False,
+            marker={"color": BUCKET_COLOR, "size": 8}, hoverinfo="skip",
+        )
+    )  # fmt: skip
     return tidy(fig, 260)
 
 
@@ -114,4 +159,4 @@ def session_bars(frame: pd.DataFrame) -> go.Figure:
         hover_data={"faces": True, "session_faces": True, "share": ":.1%"},
     )
     fig.update_layout(barmode="stack", xaxis_tickformat=".0%", yaxis={"type": "category"})
-    return tidy(fig, max(260, 90 + 40 * frame["session_name"].nunique()))
+    return expression_patterns(tidy(fig, max(260, 90 + 40 * frame["session_name"].nunique())))

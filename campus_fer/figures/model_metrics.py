@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from campus_fer.figures.expressions import LABELS, ORDER, tidy
+from campus_fer.figures.style import expression_patterns, styled
 from fer_core.labels import EMOTION_COLORS, EMOTIONS
 
 
@@ -99,8 +100,9 @@ def class_distribution(counts: Mapping[str, int]) -> go.Figure:
         title="Training faces per expression",
         text="faces",
     )
+    fig.update_traces(textposition="outside", cliponaxis=False)
     fig.update_layout(showlegend=False)
-    return tidy(fig, 320)
+    return expression_patterns(tidy(fig, 320))
 
 
 def reliability_diagram(served: dict) -> go.Figure:
@@ -136,7 +138,7 @@ def reliability_diagram(served: dict) -> go.Figure:
         legend={"orientation": "h", "y": -0.25},
         margin={"t": 50},
     )
-    return fig
+    return styled(fig)
 
 
 def resolution_chart(served: dict, truth: str = "labels") -> go.Figure:
@@ -183,4 +185,4 @@ def resolution_chart(served: dict, truth: str = "labels") -> go.Figure:
         legend={"orientation": "h", "y": -0.25},
         margin={"t": 50},
     )
-    return fig
+    return styled(fig)

@@ -11,16 +11,19 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from campus_fer.figures.expressions import mark_model_changes
-from fer_core.labels import EMOTION_COLORS, EMOTIONS
+from campus_fer.figures.style import TEXT_COLOR, expression_patterns, pattern, styled
+from fer_core.labels import EMOTION_COLORS, EMOTION_PATTERNS, EMOTIONS
 
 _ORDER = {"expression": list(EMOTIONS)}
 FLAG_COLOR = "#d62728"
+#: Flagged periods are told by their shape too, not by colour alone.
+FLAG_SYMBOL = "diamond"
 LIMIT_COLOR = "#7f7f7f"
 
 
 def _tidy(fig: go.Figure, height: int) -> go.Figure:
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10}, legend_title_text="")
-    return fig
+    return expression_patterns(styled(fig))
 
 
 def _error_bars(frame: pd.DataFrame, value: str) -> dict:
@@ -75,12 +78,16 @@ def difference_bars(frame: pd.DataFrame, segment: str) -> go.Figure:
             x=data["difference"],
             y=data["expression"],
             orientation="h",
-            marker={"color": [EMOTION_COLORS[e] for e in data["expression"]], "opacity": data["opacity"]},
+            marker={
+                "color": [EMOTION_COLORS[e] for e in data["expression"]],
+                "opacity": data["opacity"],
+                "pattern": pattern([EMOTION_PATTERNS[e] for e in data["expression"]]),
+            },
             error_x={"type": "data", "array": data["upper"], "arrayminus": data["lower"]},
             hovertemplate="%{y}: %{x:+.1%}<extra></extra>",
         )
     )
-    fig.add_vline(x=0, line_color="#333333")
+    fig.add_vline(x=0, line_color=TEXT_COLOR)
     fig.update_layout(
         title=f"{segment} vs the rest of the event (difference in share, 95% interval)",
         xaxis_tickformat="+.0%",
@@ -91,7 +98,7 @@ def difference_bars(frame: pd.DataFrame, segment: str) -> go.Figure:
 
 def p_chart(frame: pd.DataFrame, x: str, title: str) -> go.Figure:
     """Negative-affect share per period against its baseline and p-chart limits (campus_fer.control_chart
-    negative_affect_chart rows); flagged periods in red, the unreadable-face share dashed.
+    negative_affect_chart rows); flagged periods as red diamonds, the unreadable-face share dashed.
 
     Each reading model gets its own line segments (a model's baseline never continues into
     another's), and a dotted line marks where a new model's baseline starts."""
@@ -117,7 +124,9 @@ def p_chart(frame: pd.DataFrame, x: str, title: str) -> go.Figure:
             go.Scatter(
                 x=part[x], y=part["share"], name="negative-affect share", mode="lines+markers",
                 legendgroup="share", line={"color": "#333333"},
-                marker={"size": 10, "color": [FLAG_COLOR if f else "#333333" for f in part["flagged"]]},
+                marker={"size": [13 if f else 9 for f in part["flagged"]],
+                        "color": [FLAG_COLOR if f else "#333333" for f in part["flagged"]],
+                        "symbol": [FLAG_SYMBOL if f else "circle" for f in part["flagged"]]},
                 customdata=part[["faces", "status"]],
                 hovertemplate=f"%{{y:.1%}} of %{{customdata[0]}} readable faces{suffix}: %{{customdata[1]}}"
                 "<extra></extra>",
