@@ -118,3 +118,20 @@ def test_video_upload_in_chromium(page, server: Server, engine, term, tmp_path: 
         p for p in queries.photo_results(engine, term.with_agenda) if p["filename"].startswith("seminar.mp4")
     ]
     assert len(frames) == 5 and all(p["n_faces"] == 3 for p in frames)
+
+
+def test_trends_and_agenda_under_simulated_deuteranopia(page, server: Server, term):  # noqa: F811
+    """Chromium's own simulation (DevTools' Emulation.setEmulatedVisionDeficiency) of the two pages
+    that compare expressions most: the screenshots in docs/screenshots/ are what a deuteranope sees."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setEmulatedVisionDeficiency", {"type": "deuteranopia"})
+    try:
+        open_path(page, server, "trends", "Mood trends")
+        wait_for_charts(page, 3)  # shares over time (labelled bands), faces per bucket, sessions compared
+        keep(screenshot(page, "trends_deuteranopia"), "trends_deuteranopia")
+        open_path(page, server, "agenda", "Agenda")
+        wait_for_charts(page, 5)  # the segment mix (patterned bars) and one comparison per segment
+        keep(screenshot(page, "agenda_deuteranopia"), "agenda_deuteranopia")
+    finally:
+        cdp.send("Emulation.setEmulatedVisionDeficiency", {"type": "none"})
+        cdp.detach()

@@ -131,11 +131,12 @@ def test_difference_bars_colour_and_pattern_each_expression():
     assert list(bar.marker.pattern.shape) == [EMOTION_PATTERNS[e] for e in bar.y]
 
 
-def test_stacked_areas_are_labelled_at_their_last_point_in_stack_order():
+def test_stacked_areas_are_solid_patterned_and_labelled_in_stack_order():
     fig = trend_area(_trends())
     areas = [t for t in fig.data if t.stackgroup]
     assert [t.name for t in areas] == list(EMOTIONS)  # first drawn = bottom of the stack
-    assert all(t.line.color == EMOTION_COLORS[t.name] for t in areas)
+    assert all(t.fillcolor == EMOTION_COLORS[t.name] for t in areas)
+    assert all(t.fillpattern.shape == EMOTION_PATTERNS[t.name] for t in areas)
     labels = [a for a in fig.layout.annotations if (a.name or "").startswith("label: ")]
     assert [a.name.removeprefix("label: ") for a in labels] == list(EMOTIONS)
     heights = [a.y for a in labels]

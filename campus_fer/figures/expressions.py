@@ -9,8 +9,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from campus_fer.figures.style import FONT_SIZE, color_square, expression_patterns, styled
-from fer_core.labels import EMOTION_COLORS, EMOTIONS
+from campus_fer.figures.style import BACKGROUND, FONT_SIZE, color_square, expression_patterns, pattern, styled
+from fer_core.labels import EMOTION_COLORS, EMOTION_PATTERNS, EMOTIONS
 
 ORDER = {"expression": list(EMOTIONS)}
 LABELS = {
@@ -89,6 +89,12 @@ def trend_area(frame: pd.DataFrame, changes: Sequence[tuple[object, str]] = ()) 
         hover_data={"faces": True, "bucket_faces": True, "share": ":.1%"},
         markers=len(frame) < 8 * 7,
     )
+    for trace in fig.data:  # solid bands (a translucent fill pales every colour towards grey), patterned
+        trace.update(
+            fillcolor=EMOTION_COLORS[trace.name],
+            fillpattern=pattern(EMOTION_PATTERNS[trace.name]),
+            line={"color": BACKGROUND, "width": 1},
+        )
     fig.update_layout(yaxis_tickformat=".0%", yaxis_range=[0, 1])
     mark_model_changes(fig, changes)
     return label_last_points(tidy(fig, 400), frame)

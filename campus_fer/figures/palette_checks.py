@@ -69,7 +69,9 @@ def pair_distances(colors: Mapping[str, str], vision: str) -> dict[tuple[str, st
     """CIEDE2000 between every pair of named colours as seen with `vision`."""
     names = list(colors)
     matrix = distance_matrix([colors[n] for n in names], vision)
-    return {(names[i], names[j]): float(matrix[i, j]) for i, j in itertools.combinations(range(len(names)), 2)}
+    return {
+        (names[i], names[j]): float(matrix[i, j]) for i, j in itertools.combinations(range(len(names)), 2)
+    }
 
 
 def closest_pair(colors: Mapping[str, str], vision: str) -> tuple[tuple[str, str], float]:
