@@ -17,13 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from campus_fer.stats import (
-    MIN_PHOTOS_FOR_BOOTSTRAP,
-    ShareDifference,
-    ShareInterval,
-    compare_segment,
-    expression_intervals,
-)
+from campus_fer.stats import MIN_PHOTOS_FOR_BOOTSTRAP, ShareDifference, ShareInterval, group_statistics
 from db.models import COUNT_COLUMNS
 from db.segments import OUTSIDE, Segment, agenda, check_agenda, unit_counts
 
@@ -152,15 +146,19 @@ def summarise_segments(
     """Every segment with its counts; mix and "vs the rest of the event" only at `min_faces` or more.
 
     The rest of the event is every other face of the session (other segments and faces outside
-    any segment). `units` comes from db.segments.unit_counts.
+    any segment). `units` comes from db.segments.unit_counts. Each mix is the segment's own
+    bootstrap; every comparison with the rest comes from one bootstrap over all the session's photos
+    (campus_fer.stats.group_statistics).
     """
+    # Each unit's position in `segments` (len(segments): in none of them, so only in the rest).
+    position = {segment.id: i for i, segment in enumerate(segments)}
+    groups = units["segment_id"].map(position).fillna(len(segments)).to_numpy(dtype=np.int64)
+    statistics = group_statistics(label_counts(units), groups, len(segments), min_faces=min_faces, seed=seed)
     summaries = []
-    for segment in segments:
-        inside = units["segment_id"] == segment.id
-        mine, rest = units[inside], units[~inside]
+    for i, (segment, found) in enumerate(zip(segments, statistics, strict=True)):
+        mine = units[groups == i]
         faces = int(mine["faces"].sum())
-        mix = expression_intervals(label_counts(mine), min_faces=min_faces, seed=seed) if faces else []
-        versus = compare_segment(label_counts(mine), label_counts(rest), min_faces=min_faces, seed=seed)
+        mix = found.mix if faces else []
         summaries.append(
             SegmentSummary(
                 segment,
@@ -168,7 +166,7 @@ def summarise_segments(
                 faces=faces,
                 small_faces=int(mine["small_faces"].sum()),
                 mix=mix,
-                versus_rest=versus if mix else [],
+                versus_rest=found.versus_rest if mix else [],
                 models=models_used(mine),
             )
         )

@@ -12,6 +12,7 @@ import pandas as pd
 
 from campus_fer.ingest import FileOutcome
 from campus_fer.photo_analysis import LegendRow
+from db.models import COUNT_COLUMNS
 from fer_core.labels import EMOTIONS
 
 #: How the photo table names each db.models.TIME_SOURCES value.
@@ -31,10 +32,7 @@ def expression_counts(labels: Iterable[str], too_small: int = 0) -> str:
     """'happy ×3, neutral ×1' in EMOTIONS order for the readable faces, then '109 too small to read':
     a too-small face's top label is no reading, so it is counted apart, as in the session's shares."""
     counts = Counter(labels)
-    parts = [f"{name} ×{counts[name]}" for name in EMOTIONS if counts[name]]
-    if too_small:
-        parts.append(f"{too_small} too small to read")
-    return ", ".join(parts)
+    return _counts_text([counts[name] for name in EMOTIONS], too_small)
 
 
 def outcomes_table(outcomes: Sequence[FileOutcome]) -> pd.DataFrame:
@@ -55,25 +53,29 @@ def outcomes_table(outcomes: Sequence[FileOutcome]) -> pd.DataFrame:
     )
 
 
-def photos_table(photos: Sequence[dict]) -> pd.DataFrame:
-    """One row per stored photo (db.queries.photo_results)."""
+def photos_table(photos: pd.DataFrame) -> pd.DataFrame:
+    """One row per stored photo (db.queries.photo_table: per-photo counts from SQL, no face rows)."""
+    labels = photos[list(COUNT_COLUMNS)].to_numpy(dtype="int64").tolist()
+    small = photos["small_faces"].to_numpy(dtype="int64").tolist()
     return pd.DataFrame(
-        [
-            {
-                "file": p["filename"],
-                "taken at (UTC)": p["taken_at"],
-                "time from": TIME_SOURCE_LABELS.get(p["time_source"], p["time_source"]),
-                "size": f"{p['width']}×{p['height']}",
-                "faces": p["n_faces"],
-                "apparent expressions": expression_counts(
-                    (face["label"] for face in p["faces"] if face["readable"]),
-                    sum(not face["readable"] for face in p["faces"]),
-                ),
-            }
-            for p in photos
-        ],
+        {
+            "file": photos["filename"].to_numpy(),
+            "taken at (UTC)": photos["taken_at"].to_numpy(),
+            "time from": photos["time_source"].map(lambda s: TIME_SOURCE_LABELS.get(s, s)).to_numpy(),
+            "size": (photos["width"].astype(str) + "×" + photos["height"].astype(str)).to_numpy(),
+            "faces": photos["n_faces"].to_numpy(),
+            "apparent expressions": [_counts_text(row, n) for row, n in zip(labels, small, strict=True)],
+        },
         columns=["file", "taken at (UTC)", "time from", "size", "faces", "apparent expressions"],
     )
+
+
+def _counts_text(counts: Sequence[int], too_small: int) -> str:
+    """expression_counts from per-label counts in EMOTIONS order."""
+    parts = [f"{name} ×{n}" for name, n in zip(EMOTIONS, counts, strict=True) if n]
+    if too_small:
+        parts.append(f"{too_small} too small to read")
+    return ", ".join(parts)
 
 
 def live_faces_table(faces: Sequence[dict]) -> pd.DataFrame:

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, and_, delete, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from db import audit
@@ -114,40 +115,47 @@ def agenda(engine: Engine, session_id: int) -> list[Segment]:
 
 def unit_counts(engine: Engine, session_id: int) -> pd.DataFrame:
     """Per agenda segment (OUTSIDE for faces in none) and unit (photo, or live frame): the model that
-    read it, readable faces, small_faces and the readable faces per top label (n_<expression>), by
-    GROUP BY in SQL."""
+    read it, readable faces, small_faces and the readable faces per top label (n_<expression>).
+
+    One GROUP BY in SQL per unit (no join: all faces of a unit share its time); each unit is then put
+    in the segment whose [starts_at, ends_at) holds its time, by a binary search over the agenda
+    (segments never overlap: check_agenda). Units are in time order (then photo and model id).
+    """
     obs = observations_table
     segments = AgendaSegment.__table__
-    segment_id = segments.c.id
+    totals = observation_totals()[: 2 + len(COUNT_COLUMNS)]
     query = (
-        select(
-            segment_id,
-            obs.c.photo_id,
-            obs.c.observed_at,
-            obs.c.model_id,
-            *observation_totals()[: 2 + len(COUNT_COLUMNS)],
-        )
-        .select_from(
-            obs.outerjoin(
-                segments,
-                and_(
-                    segments.c.session_id == obs.c.session_id,
-                    obs.c.observed_at >= segments.c.starts_at,
-                    obs.c.observed_at < segments.c.ends_at,
-                ),
-            )
-        )
+        select(obs.c.photo_id, obs.c.observed_at, obs.c.model_id, *totals)
         .where(obs.c.session_id == session_id)
-        .group_by(segment_id, obs.c.photo_id, obs.c.observed_at, obs.c.model_id)
-        .order_by(obs.c.observed_at)
+        .group_by(obs.c.observed_at, obs.c.photo_id, obs.c.model_id)
+        .order_by(obs.c.observed_at, obs.c.photo_id, obs.c.model_id)
     )
     with engine.connect() as connection:
         rows = connection.execute(query).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(UNIT_COLUMNS))
-    frame["segment_id"] = frame["segment_id"].fillna(OUTSIDE).astype("int64")
+        stored = connection.execute(
+            select(segments.c.id, segments.c.starts_at, segments.c.ends_at)
+            .where(segments.c.session_id == session_id)
+            .order_by(segments.c.starts_at)
+        ).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(UNIT_COLUMNS[1:]))
+    frame.insert(0, "segment_id", _segment_of(frame["observed_at"], stored))
     integers = ["faces", "small_faces", *COUNT_COLUMNS]
     frame[integers] = frame[integers].fillna(0).astype("int64")
     return frame
+
+
+def _segment_of(times: pd.Series, stored: Sequence) -> np.ndarray:
+    """The id of the segment (id, starts_at, ends_at; in start order, not overlapping) holding each time;
+    OUTSIDE where none does."""
+    if not stored or times.empty:
+        return np.full(len(times), OUTSIDE, dtype=np.int64)
+    ids = np.array([row[0] for row in stored], dtype=np.int64)
+    starts = np.array([row[1] for row in stored], dtype="datetime64[us]")
+    ends = np.array([row[2] for row in stored], dtype="datetime64[us]")
+    moments = times.to_numpy(dtype="datetime64[us]")
+    index = np.searchsorted(starts, moments, side="right") - 1
+    inside = (index >= 0) & (moments < ends[index.clip(min=0)])
+    return np.where(inside, ids[index.clip(min=0)], OUTSIDE)
 
 
 __all__ = ["OUTSIDE", "Segment", "agenda", "check_agenda", "replace_agenda", "unit_counts"]

@@ -23,7 +23,7 @@ from db.queries import (
     create_event_session,
     delete_event_session,
     list_event_sessions,
-    photo_results,
+    photo_table,
     session_comparison,
 )
 from db.roles import NotAllowed, allowed
@@ -223,7 +223,7 @@ def session_summary(session: SessionInfo) -> None:
     date_col.metric("Event date", session.event_date.isoformat() if session.event_date else "—")
     with database_errors("load the session summary"):
         mix = session_comparison(engine, [session.id], min_faces=settings.min_faces_per_bucket)
-        photos = photo_results(engine, session.id)
+        photos = photo_table(engine, session.id)
     if session.n_faces == 0:
         st.info("No faces in this session yet — upload event photos above.")
     elif mix.empty:
@@ -238,7 +238,7 @@ def session_summary(session: SessionInfo) -> None:
             describe_mix(mix),
             key="session_mix",
         )
-    if photos:
+    if len(photos):
         with st.expander(f"All photos in this session ({len(photos)})"):
             st.dataframe(photos_table(photos), hide_index=True, width="stretch")
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import bootstrap, chisquare, norm, poisson
+from scipy.stats import t as student_t
 
 from campus_fer import control_chart, stats
 from fer_core.labels import EMOTIONS
@@ -90,10 +92,54 @@ def test_wilson_matches_the_textbook_values():
     assert (low[1], high[1]) == pytest.approx((0.2366, 0.7634), abs=1e-4)
 
 
-def test_bootstrap_weights_draw_every_photo_count_once_per_resample():
-    weights = stats.bootstrap_weights(7, 500, np.random.default_rng(0))
-    assert weights.shape == (500, 7) and (weights.sum(axis=1) == 7).all()
-    assert weights.mean() == pytest.approx(1.0, abs=0.05)
+def test_poisson_weights_draw_each_photo_poisson_one_times_reproducibly():
+    weights = stats.poisson_weights((400, 5000), np.random.default_rng(0))
+    assert weights.dtype == np.uint8 and weights.shape == (400, 5000)
+    # The counts 0..6 and 7+ against Poisson(1): a chi-square test cannot tell them apart.
+    observed = np.bincount(weights.ravel(), minlength=8)
+    expected = poisson.pmf(np.arange(7), 1.0) * weights.size
+    pooled = [*observed[:7], observed[7:].sum()], [*expected, weights.size - expected.sum()]
+    assert chisquare(*pooled).pvalue > 0.01
+    assert weights.mean() == pytest.approx(1.0, abs=0.005) and weights.var() == pytest.approx(1.0, abs=0.01)
+    assert (stats.poisson_weights((400, 5000), np.random.default_rng(0)) == weights).all()
+
+
+def test_grouped_bootstrap_sums_resample_each_group_from_one_draw():
+    counts = np.arange(12, dtype=np.int64).reshape(6, 2)
+    groups = np.array([1, 0, 1, 2, 0, 1])
+    sums = stats.grouped_bootstrap_sums(counts, groups, 3, 50, np.random.default_rng(4))
+    assert sums.shape == (3, 50, 2)
+    # Unweighted, the sums would be each group's totals; resampled, they scatter around them.
+    for group in range(3):
+        totals = counts[groups == group].sum(axis=0)
+        assert np.allclose(sums[group].mean(axis=0), totals, rtol=0.35)
+    # Each resample's sum is a whole-number mix of the group's photos (weights are counts).
+    assert np.array_equal(sums, np.round(sums))
+    again = stats.grouped_bootstrap_sums(counts, groups, 3, 50, np.random.default_rng(4))
+    assert np.array_equal(sums, again)
+
+
+def test_bootstrap_interval_matches_scipy_percentile_bootstrap_over_photos():
+    """Our interval against scipy.stats.bootstrap resampling whole photos (multinomial draws) at the
+    same quantiles: they agree within the Monte Carlo error of 4,000 resamples."""
+    counts = clustered_counts(np.random.default_rng(3), 300, 0.3)
+    ours = stats.expression_intervals(counts, resamples=4000, seed=1)[HAPPY]
+    n = len(counts)
+    tail = norm.cdf(np.sqrt(n / (n - 1)) * student_t.ppf(0.025, n - 1))  # the expanded percentile's
+    reference = bootstrap(
+        (counts[:, HAPPY], counts.sum(axis=1)),
+        lambda happy, faces, axis: happy.sum(axis=axis) / faces.sum(axis=axis),
+        paired=True,
+        vectorized=True,
+        n_resamples=4000,
+        confidence_level=1 - 2 * tail,
+        method="percentile",
+        rng=np.random.default_rng(1),
+    ).confidence_interval
+    width = reference.high - reference.low
+    assert ours.method == stats.CLUSTER_BOOTSTRAP
+    assert ours.low == pytest.approx(reference.low, abs=0.05 * width)
+    assert ours.high == pytest.approx(reference.high, abs=0.05 * width)
 
 
 def test_expression_intervals_use_photos_when_known_and_hide_small_groups():
@@ -185,6 +231,64 @@ def test_compare_segment_with_few_photos_or_faces():
     tiny = np.zeros((1, len(EMOTIONS)), dtype=int)
     tiny[0, HAPPY] = 2
     assert stats.compare_segment(tiny, clustered_counts(rng, 50, 0.2), min_faces=5) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Every segment of an event from one bootstrap (group_statistics)
+
+
+def test_group_statistics_match_the_one_segment_functions():
+    """group_statistics gives each segment what expression_intervals and compare_segment give it alone."""
+    rng = np.random.default_rng(11)
+    keynote, rest = clustered_counts(rng, 40, 0.6), clustered_counts(rng, 80, 0.25)
+    counts = np.concatenate([keynote, rest])
+    groups = np.repeat([0, -1], [len(keynote), len(rest)])  # -1: outside every segment
+    [found] = stats.group_statistics(counts, groups, 1, seed=3)
+    # The same photos in the same order draw the same weights as compare_segment: identical results.
+    assert found.versus_rest == stats.compare_segment(keynote, rest, seed=3)
+    # The mix is the keynote's own expression_intervals (seeded alike): what a one-segment view shows.
+    assert found.mix == stats.expression_intervals(keynote, seed=3)
+    assert found.mix[HAPPY].method == stats.CLUSTER_BOOTSTRAP
+    assert stats.group_statistics(counts, groups, 1, seed=3) == [found]  # seeded: reproducible
+
+
+def test_group_statistics_keep_the_fallbacks_and_thresholds():
+    rng = np.random.default_rng(12)
+    few, small, big, rest = (clustered_counts(rng, n, 0.4) for n in (4, 1, 60, 50))
+    small[:] = 0
+    small[0, HAPPY] = 2  # 2 faces: under min_faces
+    counts = np.concatenate([few, small, big, rest, np.zeros((3, len(EMOTIONS)), dtype=np.int64)])
+    groups = np.repeat([0, 1, 2, 7, 2], [4, 1, 60, 50, 3])  # 7 is no group: the rest only
+    first, second, third = stats.group_statistics(counts, groups, 3, min_faces=5)
+    assert {i.method for i in first.mix} == {stats.WILSON_FEW_PHOTOS}
+    assert {d.method for d in first.versus_rest} == {stats.NEWCOMBE_FEW_PHOTOS}
+    assert first.mix == stats.expression_intervals(few, min_faces=5)  # no bootstrap: exactly the same
+    assert (second.mix, second.versus_rest) == ([], [])
+    happy = third.mix[HAPPY]
+    assert happy.method == stats.CLUSTER_BOOTSTRAP and happy.total == big.sum()  # empty photos add nothing
+    assert third.versus_rest[HAPPY].rest_faces == few.sum() + small.sum() + rest.sum()
+    assert stats.group_statistics(np.zeros((0, len(EMOTIONS))), [], 2) == [
+        stats.GroupStatistics([], []),
+        stats.GroupStatistics([], []),
+    ]
+
+
+def test_group_statistics_cover_the_true_share_and_rarely_call_a_null_difference_clear():
+    """Simulated events of three segments (30 photos each) and 20 photos outside them, all with the
+    same true share: every segment's interval covers it about 95% of the time, and the difference from
+    the rest of the event is called clear about 5% of the time."""
+    rng = np.random.default_rng(2027)
+    events, covered, clear, judged = 400, 0, 0, 0
+    groups = np.repeat([0, 1, 2, -1], [30, 30, 30, 20])
+    for event in range(events):
+        counts = clustered_counts(rng, len(groups), EVENT_SHARE)
+        for found in stats.group_statistics(counts, groups, 3, resamples=SIMULATION_RESAMPLES, seed=event):
+            happy = found.mix[HAPPY]
+            covered += happy.low <= EVENT_SHARE <= happy.high
+            clear += found.versus_rest[HAPPY].clear
+            judged += 1
+    assert COVERAGE_RANGE[0] <= covered / judged <= COVERAGE_RANGE[1], covered / judged
+    assert clear / judged <= 0.08, clear / judged
 
 
 # ---------------------------------------------------------------------------------------------
