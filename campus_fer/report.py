@@ -75,16 +75,19 @@ class EventReport:
         return self.session.n_faces - self.session.n_small_faces
 
 
-def _other_events(engine: Engine, session: queries.SessionInfo, min_faces: int) -> tuple[pd.DataFrame, str]:
-    """This event and the organiser's other events (same owner), above the threshold."""
-    sessions = queries.list_event_sessions(engine)
+def _other_events(
+    engine: Engine, session: queries.SessionInfo, min_faces: int
+) -> tuple[pd.DataFrame, str, dict[int, tuple[str, ...]]]:
+    """This event and the organiser's other events (same owner), above the threshold, and the models
+    that read each of them. Only that organiser's sessions are listed (one GROUP BY of their rollups)."""
+    owned = queries.list_event_sessions(engine, owner=session.owner)
     if session.owner:
-        ids = [s.id for s in sessions if s.owner == session.owner]
         basis = f"events created by {session.owner}"
     else:
-        ids = [s.id for s in sessions if s.owner is None]
         basis = "events with no recorded organiser (created before sign-in)"
-    return queries.session_comparison(engine, ids, min_faces=min_faces), basis
+    ids = [s.id for s in owned]
+    models = {s.id: s.models for s in owned}
+    return queries.session_comparison(engine, ids, min_faces=min_faces), basis, models
 
 
 def _model_agreement(metrics: ModelReport | None) -> dict[str, float]:
@@ -109,8 +112,7 @@ def build_report(engine: Engine, session_id: int, *, min_faces: int, notice: str
     trends = queries.expression_trends(engine, bucket, [session_id], min_faces=min_faces)
     bucket_models = queries.model_totals(engine, bucket, [session_id])
     bucket_models = bucket_models[bucket_models["bucket_start"].isin(trends["bucket_start"])]
-    others, basis = _other_events(engine, session, min_faces)
-    listed = {s.id: s.models for s in queries.list_event_sessions(engine)}
+    others, basis, listed = _other_events(engine, session, min_faces)
     metrics = load_report()
     card = MODEL_CARD_PATH.read_text(encoding="utf-8") if MODEL_CARD_PATH.exists() else ""
     return EventReport(

@@ -12,13 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from campus_fer.agenda import mix_table, session_segments
+from campus_fer.agenda import SegmentSummary, label_counts, mix_table
 from campus_fer.provenance import ModelChange, model_changes, models_caption, models_per_key
-from db import queries
-from db.segments import Segment, agenda
+from campus_fer.stats import expression_intervals
+from db import agendas, queries
+from db.segments import Segment
 
 
 @dataclass(frozen=True)
@@ -94,17 +96,30 @@ def export_table(data: TrendData) -> pd.DataFrame:
     return table
 
 
+#: Sessions whose segments the trends page summarises at once (each segment gets its own bootstrap:
+#: a campus year has tens of thousands of segments, so longer lists are shown a page at a time).
+SEGMENT_SESSIONS_PER_PAGE = 5
+
+
 @dataclass(frozen=True)
 class SegmentTrends:
-    """The trends grouped by agenda segment instead of time, over the sessions that have an agenda."""
+    """The trends grouped by agenda segment instead of time, over a page of the sessions that have an
+    agenda in the dates (newest first, as listed)."""
 
     overview: pd.DataFrame  # one row per segment: counts and whether it is shown
     mix: pd.DataFrame  # campus_fer.agenda.mix_table rows; `segment` says "session · segment" across sessions
     sessions_without_agenda: list[str]
+    with_agenda: int = 0  # sessions with an agenda in the dates, on every page
+    first: int = 0  # index of this page's first session among them
+    per_page: int = SEGMENT_SESSIONS_PER_PAGE
 
     @property
     def empty(self) -> bool:
         return self.overview.empty
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.with_agenda // self.per_page))
 
 
 OVERVIEW_COLUMNS = ["session", "segment", "start", "end", "photos", "readable faces", "too small", "shown"]
@@ -116,20 +131,29 @@ def load_segment_trends(
     start: datetime | None,
     end: datetime | None,
     min_faces: int,
+    *,
+    page: int = 0,
+    per_page: int = SEGMENT_SESSIONS_PER_PAGE,
 ) -> SegmentTrends:
-    """Every segment of `sessions` overlapping [start, end) with its mix and 95% intervals (bootstrap
-    over photos); segments under `min_faces` readable faces are listed but not shown."""
+    """Every segment overlapping [start, end) of page `page` (from 0) of those `sessions` that have one,
+    with its mix and 95% intervals (bootstrap over photos, as on the Agenda page); segments under
+    `min_faces` readable faces are listed but not shown. Three queries whatever the number of sessions:
+    which have an agenda in the dates, the page's agendas, and the page's per-photo counts."""
 
     def in_dates(segment: Segment) -> bool:
         return (start is None or segment.ends_at > start) and (end is None or segment.starts_at < end)
 
-    rows, mixes, without = [], [], []
-    for info in sessions:
-        if not any(in_dates(s) for s in agenda(engine, info.id)):  # no faces queried, no bootstrap
-            without.append(info.name)
-            continue
+    have = agendas.sessions_with_agenda(engine, start, end)
+    listed = [info for info in sessions if info.id in have]
+    without = [info.name for info in sessions if info.id not in have]
+    first = min(max(page, 0) * per_page, max(len(listed) - 1, 0) // per_page * per_page)
+    shown = listed[first : first + per_page]
+    stored = agendas.agendas(engine, [info.id for info in shown])
+    units = _Units(agendas.unit_counts_of(engine, [info.id for info in shown]))
+    rows, mixes = [], []
+    for info in shown:
         summaries = [
-            s for s in session_segments(engine, info.id, min_faces=min_faces).summaries if in_dates(s.segment)
+            units.summary(segment, min_faces) for segment in stored.get(info.id, []) if in_dates(segment)
         ]
         for s in summaries:
             rows.append(
@@ -142,4 +166,32 @@ def load_segment_trends(
     mix = pd.concat(mixes, ignore_index=True) if mixes else mix_table([]).assign(session=pd.Series(dtype=str))
     if mix["session"].nunique() > 1:  # segment names repeat across events: name the event too
         mix["segment"] = mix["session"] + " · " + mix["segment"]
-    return SegmentTrends(pd.DataFrame(rows, columns=OVERVIEW_COLUMNS), mix, without)
+    overview = pd.DataFrame(rows, columns=OVERVIEW_COLUMNS)
+    return SegmentTrends(overview, mix, without, len(listed), first, per_page)
+
+
+class _Units:
+    """db.agendas.unit_counts_of rows as arrays, so each segment is a mask and not a DataFrame slice."""
+
+    def __init__(self, units: pd.DataFrame) -> None:
+        self.segment_ids = units["segment_id"].to_numpy(dtype=np.int64)
+        self.counts = label_counts(units)
+        self.faces = units["faces"].to_numpy(dtype=np.int64)
+        self.small = units["small_faces"].to_numpy(dtype=np.int64)
+        self.models = units["model_id"].astype(str).to_numpy()  # in time order within each session
+
+    def summary(self, segment: Segment, min_faces: int) -> SegmentSummary:
+        """A segment's counts and mix with intervals, as campus_fer.agenda.summarise_segments makes them
+        (same seed, so the same intervals); the comparison with the rest of the event, which this
+        view does not show, is left out."""
+        mine = self.segment_ids == segment.id
+        faces = int(self.faces[mine].sum())
+        seen = mine & (self.faces + self.small > 0)
+        return SegmentSummary(
+            segment,
+            photos=int(seen.sum()),
+            faces=faces,
+            small_faces=int(self.small[mine].sum()),
+            mix=expression_intervals(self.counts[mine], min_faces=min_faces) if faces else [],
+            models=tuple(dict.fromkeys(self.models[seen].tolist())),
+        )

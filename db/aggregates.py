@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Connection, Table, and_, func, or_, select
 
 from db.buckets import bucket_start, epoch_seconds
-from db.models import COUNT_COLUMNS, SUM_COLUMNS, observations_table
+from db.models import COUNT_COLUMNS, SUM_COLUMNS, minute_rollups_table, observations_table
 from db.rollups import LEVELS, TOTAL_COLUMNS, observation_totals
 from db.timeutils import ceil_to, floor_to
 from fer_core.labels import EMOTIONS
@@ -72,6 +72,8 @@ def wide_totals(
         obs = observations_table
         group = obs.c.session_id if by == BY_SESSION else bucket_start(by, obs.c.observed_at, dialect)
         where = _filters(obs, "observed_at", session_ids, ranges[OBSERVATIONS])
+        if session_ids is None:
+            where += _sessions_seen(ranges[OBSERVATIONS])
         model = obs.c.model_id if by_model else None
         parts.append(_fetch(connection, dialect, group, key, observation_totals(), where, model))
     parts = [p for p in parts if len(p)]
@@ -142,6 +144,22 @@ def _filters(
             return where  # one range is unbounded: no time filter at all
         conditions.append(and_(*bounds))
     return [*where, or_(*conditions)]
+
+
+def _sessions_seen(ranges: list[Range]) -> list[ColumnElement[bool]]:
+    """For a range edge over all sessions: only the sessions with faces in its minutes (minute rollups,
+    by period_start), so that the observations are read through their (session_id, observed_at) index
+    and need no index of their own on observed_at (dropped in migration 0008)."""
+    if any(a is None or b is None for a, b in ranges):
+        return []
+    minutes = minute_rollups_table
+    seen = or_(
+        *(
+            and_(minutes.c.period_start >= floor_to(a, "minute"), minutes.c.period_start < b)
+            for a, b in ranges
+        )
+    )
+    return [observations_table.c.session_id.in_(select(minutes.c.session_id).where(seen).distinct())]
 
 
 def _fetch(

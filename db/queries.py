@@ -36,8 +36,10 @@ from db.photo_writes import (
 )
 from db.retention import purge_observations_older_than, rebuild_rollups
 from db.sessions import (
+    EVERY_OWNER,
     MAX_NAME_LENGTH,
     SessionInfo,
+    count_event_sessions,
     create_event_session,
     delete_event_session,
     get_event_session,
@@ -283,6 +285,7 @@ def _ids(session_ids: Sequence[int] | None) -> list[int] | None:
 
 
 __all__ = [
+    "EVERY_OWNER",
     "MAX_NAME_LENGTH",
     "TooManyBucketsError",
     "FaceLike",
@@ -290,6 +293,7 @@ __all__ = [
     "PhotoSaveResult",
     "SessionInfo",
     "bulk_insert_observations",
+    "count_event_sessions",
     "create_event_session",
     "delete_event_session",
     "expression_trends",

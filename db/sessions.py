@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import ColumnElement, Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -72,9 +73,25 @@ def create_event_session(
         raise taken from None
 
 
-def list_event_sessions(engine: Engine) -> list[SessionInfo]:
-    """All sessions with photo and face counts, newest first."""
-    return _session_infos(engine, None)
+#: `owner` of list_event_sessions: sessions of every owner (None selects those without one).
+EVERY_OWNER: Any = object()
+
+
+def list_event_sessions(
+    engine: Engine, *, limit: int | None = None, offset: int = 0, owner: str | None = EVERY_OWNER
+) -> list[SessionInfo]:
+    """Sessions with photo and face counts, newest first: all of them, or a page (`limit` from
+    `offset`, see count_event_sessions), of one `owner` (None: those created before sign-in)."""
+    return _session_infos(engine, None, limit=limit, offset=offset, owner=owner)
+
+
+def count_event_sessions(engine: Engine, *, owner: str | None = EVERY_OWNER) -> int:
+    """How many sessions there are (of `owner`), for paging list_event_sessions."""
+    query = select(func.count()).select_from(EventSession)
+    if owner is not EVERY_OWNER:
+        query = query.where(_owner_is(owner))
+    with engine.connect() as connection:
+        return int(connection.scalar(query) or 0)
 
 
 def get_event_session(engine: Engine, session_id: int) -> SessionInfo | None:
@@ -107,51 +124,63 @@ def delete_event_session(engine: Engine, session_id: int, *, actor: Actor) -> No
         audit.record(connection, actor, "session_deleted", **where, detail=counts)
 
 
-def _session_infos(engine: Engine, session_id: int | None) -> list[SessionInfo]:
+def _owner_is(owner: str | None) -> ColumnElement[bool]:
+    return EventSession.owner.is_(None) if owner is None else EventSession.owner == owner
+
+
+def _session_infos(
+    engine: Engine,
+    session_id: int | None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    owner: str | None = EVERY_OWNER,
+) -> list[SessionInfo]:
+    """Sessions (plain rows, no ORM objects) with their photo counts (a column kept by triggers), face
+    counts and models (one GROUP BY over the hour rollups, for the listed sessions only when they are
+    a part)."""
     hours = hour_rollups_table
-    photos = select(Photo.session_id, func.count().label("n")).group_by(Photo.session_id)
-    faces = select(
-        hours.c.session_id,
-        func.sum(hours.c.faces).label("n"),
-        func.sum(hours.c.small_faces).label("small"),
-    ).group_by(hours.c.session_id)
-    if session_id is not None:  # count one session's rows, not every session's (each API request)
-        photos = photos.where(Photo.session_id == session_id)
-        faces = faces.where(hours.c.session_id == session_id)
+    table = EventSession.__table__
+    query = select(
+        table.c.id, table.c.name, table.c.event_date, table.c.tags, table.c.created_at, table.c.owner,
+        table.c.n_photos,
+    ).order_by(table.c.created_at.desc(), table.c.id.desc())  # fmt: skip
+    if session_id is not None:
+        query = query.where(table.c.id == session_id)
+    if owner is not EVERY_OWNER:
+        query = query.where(_owner_is(owner))
+    if limit is not None or offset:
+        query = query.limit(limit).offset(offset)
+    faces = select(hours.c.session_id, func.sum(hours.c.faces), func.sum(hours.c.small_faces)).group_by(
+        hours.c.session_id
+    )
     models = select(hours.c.session_id, hours.c.model_id, func.min(hours.c.period_start).label("first"))
     models = models.group_by(hours.c.session_id, hours.c.model_id)
-    if session_id is not None:
-        models = models.where(hours.c.session_id == session_id)
-    photos, faces = photos.subquery(), faces.subquery()
-    query = (
-        select(
-            EventSession,
-            func.coalesce(photos.c.n, 0),
-            func.coalesce(faces.c.n, 0),
-            func.coalesce(faces.c.small, 0),
-        )
-        .outerjoin(photos, photos.c.session_id == EventSession.id)
-        .outerjoin(faces, faces.c.session_id == EventSession.id)
-        .order_by(EventSession.created_at.desc(), EventSession.id.desc())
-    )
-    if session_id is not None:
-        query = query.where(EventSession.id == session_id)
-    with Session(engine) as session:
+    with engine.connect() as connection:
+        sessions = connection.execute(query).all()
+        if session_id is not None or owner is not EVERY_OWNER or limit is not None or offset:
+            ids = [row.id for row in sessions]  # count only the listed sessions' rows
+            faces = faces.where(hours.c.session_id.in_(ids))
+            models = models.where(hours.c.session_id.in_(ids))
+        counts = {sid: (int(n or 0), int(small or 0)) for sid, n, small in connection.execute(faces)}
         used: dict[int, list[str]] = {}
-        for row in session.execute(models.order_by(hours.c.session_id, "first", hours.c.model_id)):
+        for row in connection.execute(models.order_by(hours.c.session_id, "first", hours.c.model_id)):
             used.setdefault(row.session_id, []).append(row.model_id)
-        return [
+    infos = []
+    for row in sessions:
+        n_faces, n_small = counts.get(row.id, (0, 0))
+        infos.append(
             SessionInfo(
-                id=event.id,
-                name=event.name,
-                event_date=event.event_date,
-                tags=list(event.tags or []),
-                created_at=event.created_at,
-                n_photos=int(n_photos),
-                n_faces=int(n_faces) + int(n_small),
-                n_small_faces=int(n_small),
-                owner=event.owner,
-                models=tuple(used.get(event.id, ())),
+                id=row.id,
+                name=row.name,
+                event_date=row.event_date,
+                tags=list(row.tags or []),
+                created_at=row.created_at,
+                n_photos=int(row.n_photos),
+                n_faces=n_faces + n_small,
+                n_small_faces=n_small,
+                owner=row.owner,
+                models=tuple(used.get(row.id, ())),
             )
-            for event, n_photos, n_faces, n_small in session.execute(query)
-        ]
+        )
+    return infos

@@ -26,6 +26,7 @@ from ui.settings import load_settings
 require_entrypoint()
 
 BY_TIME, BY_SEGMENT = "time", "agenda segment"
+SEGMENT_PAGE_KEY = "trends_segment_page"
 GROUPINGS = (BY_TIME, BY_SEGMENT)
 
 settings = load_settings()
@@ -65,8 +66,9 @@ start, end = date_bounds(dates if isinstance(dates, list | tuple) else [dates])
 
 if group_by == BY_SEGMENT:
     picked = [by_id[i] for i in chosen] if chosen else sessions
+    page = int(st.session_state.get(SEGMENT_PAGE_KEY, 1)) - 1
     with database_errors("load the agenda segments"):
-        grouped = load_segment_trends(engine, picked, start, end, min_faces)
+        grouped = load_segment_trends(engine, picked, start, end, min_faces, page=page)
     if grouped.empty:
         st.info(
             "None of these sessions has an agenda in these dates — give a session its agenda on the "
@@ -74,6 +76,16 @@ if group_by == BY_SEGMENT:
         )
         st.page_link("pages/agenda.py", label="Go to Agenda", icon=":material/event_note:")
         st.stop()
+    if grouped.pages > 1:  # a campus year has thousands of agendas: a page of sessions at a time
+        st.session_state[SEGMENT_PAGE_KEY] = grouped.first // grouped.per_page + 1
+        st.number_input(
+            f"Page of sessions with an agenda (of {grouped.pages})", 1, grouped.pages, key=SEGMENT_PAGE_KEY
+        )
+        last = min(grouped.first + grouped.per_page, grouped.with_agenda)
+        st.caption(
+            f"Sessions {grouped.first + 1}–{last} of {grouped.with_agenda:,} with an agenda in these dates, "
+            "newest first. Pick sessions above to see particular events."
+        )
     st.dataframe(grouped.overview, hide_index=True, width="stretch")
     st.caption(
         f"Segments with fewer than {min_faces} readable faces are hidden so that no individual can be "

@@ -128,6 +128,19 @@ def test_tokens_table_holds_no_clear_token(engine):
     assert {row["prefix"] for row in rows} == {secret[: tokens.SHOWN_CHARACTERS] for secret in secrets}
 
 
+def test_sessions_list_comes_in_pages_with_the_total(client, admin):
+    ids = [
+        client.post("/v1/sessions", json={"name": f"Lecture {i}"}, headers=admin).json()["id"]
+        for i in range(5)
+    ]
+    everything = client.get("/v1/sessions", headers=admin)
+    assert [s["id"] for s in everything.json()] == ids[::-1] and everything.headers["x-total-count"] == "5"
+    pages = [client.get("/v1/sessions", params={"limit": 2, "offset": o}, headers=admin) for o in (0, 2, 4)]
+    assert [s["id"] for page in pages for s in page.json()] == ids[::-1]
+    assert {page.headers["x-total-count"] for page in pages} == {"5"}
+    assert client.get("/v1/sessions", params={"limit": 0}, headers=admin).status_code == 422
+
+
 def test_session_lifecycle_with_photos_and_trends(client, engine, admin):
     created = client.post(
         "/v1/sessions",

@@ -236,7 +236,7 @@ def test_migrations_create_the_schema_and_rerun_as_no_op(db_url: str) -> None:
         every_column = [c["name"] for t in tables for c in inspector.get_columns(t)]
         assert not [c for c in every_column if any(w in c for w in ("image", "pixel", "embedding", "person"))]
         indexes = {tuple(i["column_names"]) for i in inspector.get_indexes("observations")}
-        assert ("session_id", "observed_at") in indexes and ("observed_at",) in indexes
+        assert ("session_id", "observed_at") in indexes and ("observed_at",) not in indexes  # 0008
         with engine.connect() as connection:  # the models and the migrations describe the same schema
             assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
@@ -315,6 +315,20 @@ def test_session_counts(engine: sa.Engine, filled) -> None:
     infos = {s.id: s for s in q.list_event_sessions(engine)}
     assert (infos[s1].n_photos, infos[s1].n_faces) == (1, 10)
     assert (infos[s2].n_photos, infos[s2].n_faces) == (0, 2)
+
+
+def test_sessions_come_a_page_at_a_time_and_per_owner(engine: sa.Engine) -> None:
+    ids = [q.create_event_session(engine, f"session {i}", actor=ADMIN) for i in range(5)]
+    save(engine, ids[1], MON, ["happy", "sad"])
+    save(engine, ids[1], MON.replace(hour=1), [])  # a photo without faces counts as a photo
+    listed = q.list_event_sessions(engine)
+    assert [s.id for s in listed] == ids[::-1] and q.count_event_sessions(engine) == 5
+    assert (listed[3].n_photos, listed[3].n_faces, listed[3].models) == (2, 2, (FER2013_V2_ID,))
+    pages = [q.list_event_sessions(engine, limit=2, offset=offset) for offset in (0, 2, 4)]
+    assert [s for page in pages for s in page] == listed  # counts and models as in the whole list
+    assert q.list_event_sessions(engine, owner=ADMIN.email) == listed
+    assert q.list_event_sessions(engine, owner=None) == [] and q.count_event_sessions(engine, owner=None) == 0
+    assert q.list_event_sessions(engine, owner="someone@else.test") == []
 
 
 def test_delete_session_cascades(engine: sa.Engine, filled) -> None:
@@ -988,7 +1002,7 @@ def test_migration_0007_records_the_model_and_keeps_every_row(db_url: str) -> No
         trends_before = q.expression_trends(engine, "hour")
 
         upgrade_to_head(engine)
-        assert current_revision(engine) == "0007"
+        assert current_revision(engine) == ScriptDirectory.from_config(alembic_config()).get_current_head()
         after = {t: _table_rows(engine, t, orders[t]) for t in tables}
         with engine.connect() as connection:
             for table in tables:
@@ -1023,5 +1037,93 @@ def test_migration_0007_records_the_model_and_keeps_every_row(db_url: str) -> No
         with engine.connect() as connection:
             faces_in_hour = connection.exec_driver_sql("SELECT faces FROM hour_rollups").scalar_one()
         assert faces_in_hour == int(trends_mixed["bucket_faces"].iloc[0]) == 3
+    finally:
+        engine.dispose()
+
+
+def _photo_counts(engine: sa.Engine) -> dict[int, tuple[int, int]]:
+    """Per session: (its n_photos column, its photos counted)."""
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT s.id, s.n_photos, (SELECT count(*) FROM photos AS p WHERE p.session_id = s.id) "
+            "FROM event_sessions AS s ORDER BY s.id"
+        ).all()
+    return {session_id: (n, counted) for session_id, n, counted in rows}
+
+
+def test_migration_0008_counts_each_sessions_photos_and_keeps_every_row(db_url: str) -> None:
+    """Sessions, photos, observations and rollups stored at 0007 survive 0008 unchanged and every session's
+    n_photos is its photo count; the triggers keep it so through a save, a multi-row insert, a purge and a
+    session's cascade; the index on observed_at alone is gone. The downgrade drops the column and the
+    triggers, builds the index again and keeps every row."""
+    engine = make_engine(db_url, migrate=False)
+    try:
+        migrate(engine, "0007")
+        lecture = q.create_event_session(engine, "lecture", actor=ADMIN)
+        empty = q.create_event_session(engine, "empty", actor=ADMIN)
+        other = q.create_event_session(engine, "other", actor=ADMIN)
+        for minute in (0, 10, 20):
+            save(engine, lecture, MON.replace(hour=9, minute=minute), ["happy", "sad"])
+        save(engine, lecture, MON.replace(hour=9, minute=30), [])  # a photo without faces
+        save(engine, other, MON.replace(hour=10), ["neutral"])
+        tables = ("event_sessions", "photos", "observations", "minute_rollups", "hour_rollups")
+        by_period = "session_id, period_start"
+        orders = {"event_sessions": "id", "photos": "id", "observations": "id",
+                  "minute_rollups": by_period, "hour_rollups": by_period}  # fmt: skip
+        before = {t: _table_rows(engine, t, orders[t]) for t in tables}
+        assert {t: len(rows) for t, rows in before.items()} == {
+            "event_sessions": 3, "photos": 5, "observations": 7, "minute_rollups": 4, "hour_rollups": 2,
+        }  # fmt: skip
+
+        migrate(engine, "0008")
+        after = {t: _table_rows(engine, t, orders[t]) for t in tables}
+        assert [{k: v for k, v in r.items() if k != "n_photos"} for r in after["event_sessions"]] == before[
+            "event_sessions"
+        ]
+        assert all(after[t] == before[t] for t in tables if t != "event_sessions")
+        assert _photo_counts(engine) == {lecture: (4, 4), empty: (0, 0), other: (1, 1)}
+        assert ("observed_at",) not in {
+            tuple(i["column_names"]) for i in sa.inspect(engine).get_indexes("observations")
+        }
+        assert [(i.id, i.n_photos) for i in q.list_event_sessions(engine)] == [
+            (other, 1),
+            (empty, 0),
+            (lecture, 4),
+        ]
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+
+        # Every later write keeps the count: one photo, several in one statement, a purge, a cascade.
+        save(engine, empty, MON.replace(hour=11), ["fear"])
+        rows = [
+            {"session_id": empty, "content_hash": f"{i}" * 64, "filename": f"{i}.jpg", "taken_at": MON,
+             "time_source": "exif", "width": 640, "height": 480, "n_faces": 0, "model_id": FER2013_V2_ID}
+            for i in range(3)
+        ]  # fmt: skip
+        with engine.begin() as connection:
+            connection.execute(sa.insert(Base.metadata.tables["photos"]), rows)
+        assert _photo_counts(engine)[empty] == (4, 4)
+        purge_now = MON.replace(hour=9, minute=25) + timedelta(days=1)
+        assert q.purge_observations_older_than(engine, 1, now=purge_now, actor=ADMIN) == 6
+        counts = _photo_counts(engine)
+        assert counts == {lecture: (1, 1), empty: (1, 1), other: (1, 1)}  # photos of 09:00-09:20 purged
+        q.delete_event_session(engine, other, actor=ADMIN)
+        assert _photo_counts(engine) == {lecture: (1, 1), empty: (1, 1)}
+        assert q.get_event_session(engine, lecture).n_photos == 1
+
+        # Down to 0007: the column and its triggers go, every row stays and photos can still be added.
+        kept = {t: _table_rows(engine, t, orders[t]) for t in tables}
+        migrate(engine, "0007", down=True)
+        assert "n_photos" not in {c["name"] for c in sa.inspect(engine).get_columns("event_sessions")}
+        assert ("observed_at",) in {
+            tuple(i["column_names"]) for i in sa.inspect(engine).get_indexes("observations")
+        }
+        assert [
+            {k: v for k, v in r.items() if k != "n_photos"} for r in kept["event_sessions"]
+        ] == _table_rows(engine, "event_sessions", "id")
+        assert all(_table_rows(engine, t, orders[t]) == kept[t] for t in tables if t != "event_sessions")
+        save(engine, lecture, MON.replace(hour=12), ["happy"])
+        assert count_rows(engine, "photos") == 3
     finally:
         engine.dispose()

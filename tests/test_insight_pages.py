@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from campus_fer.agenda import agenda_from_csv, session_segments
+from campus_fer.trends import SEGMENT_SESSIONS_PER_PAGE, load_segment_trends
 from db import queries, segments
 from fer_core.model_info import FER2013_V2_ID
 from tests.actors import ORGANIZER
@@ -74,6 +75,38 @@ def test_trends_page_groups_by_agenda_segment_across_sessions(db_url, engine, te
     at.multiselect[0].set_value([other]).run()
     assert set(table_with(at, "readable faces")["session"]) == {"Week 1 seminar"}
     assert "Sessions without an agenda here" not in texts(at.caption)
+
+
+def test_segment_trends_come_a_page_of_sessions_at_a_time(db_url, engine, term):  # noqa: F811
+    """With every event given the agenda, the segment view summarises a page of sessions (newest first)
+    in three queries; the pages together hold every session once, each segment with the counts and
+    intervals the Agenda page shows; the page offers the other pages."""
+    for session_id in term.session_ids[:-1]:
+        day = queries.get_event_session(engine, session_id).event_date
+        segments.replace_agenda(engine, session_id, agenda_from_csv(AGENDA, day), actor=ORGANIZER)
+    infos = queries.list_event_sessions(engine)
+    pages = [load_segment_trends(engine, infos, None, None, 5, page=p, per_page=4) for p in range(4)]
+    assert pages[0].with_agenda == len(infos) == WEEKS and pages[0].pages == -(-WEEKS // 4)
+    seen = [name for page in pages[: pages[0].pages] for name in dict.fromkeys(page.overview["session"])]
+    assert seen == [info.name for info in infos]  # each once, newest first
+    assert pages[-1].first == pages[pages[0].pages - 1].first  # past the end: the last page
+    for page in pages[:2]:
+        for info in (i for i in infos if i.name in set(page.overview["session"])):
+            expected = session_segments(engine, info.id, min_faces=5).summaries
+            rows = page.overview[page.overview["session"] == info.name]
+            assert list(rows["readable faces"]) == [s.faces for s in expected]
+            mix = page.mix[page.mix["session"] == info.name]
+            assert [(round(r.low, 9), round(r.high, 9)) for r in mix.itertuples()] == [
+                (round(i.low, 9), round(i.high, 9)) for s in expected for i in s.mix
+            ]
+    at = open_page("pages/trends.py")
+    at.radio(key="trends_group_by").set_value("agenda segment").run()
+    assert not at.exception, [e.value for e in at.exception]
+    first = set(table_with(at, "readable faces")["session"])
+    assert len(first) == SEGMENT_SESSIONS_PER_PAGE and f"of {WEEKS} with an agenda" in texts(at.caption)
+    at.number_input(key="trends_segment_page").set_value(2).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not set(table_with(at, "readable faces")["session"]) & first
 
 
 def test_agenda_page_saves_a_pasted_agenda_and_hides_small_segments(db_url, engine):  # noqa: F811

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from api import schemas
 from api.auth import ReadToken, WriteToken
@@ -10,6 +12,8 @@ from api.deps import DbEngine, SessionId, Settings, error_responses, session_or_
 from db import queries
 
 router = APIRouter()
+#: Largest page of GET /v1/sessions?limit=...
+MAX_PAGE = 1000
 
 
 def _session_out(info: queries.SessionInfo) -> schemas.SessionOut:
@@ -40,9 +44,17 @@ def create_session(body: schemas.SessionCreate, engine: DbEngine, token: WriteTo
     responses=error_responses(401, 403),
     tags=["sessions"],
 )
-def list_sessions(engine: DbEngine, _token: ReadToken) -> list[schemas.SessionOut]:
-    """Every session with its photo and face counts, newest first."""
-    return [_session_out(info) for info in queries.list_event_sessions(engine)]
+def list_sessions(
+    engine: DbEngine,
+    _token: ReadToken,
+    response: Response,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE, description="page size (default: all)")] = None,
+    offset: Annotated[int, Query(ge=0, description="sessions to skip")] = 0,
+) -> list[schemas.SessionOut]:
+    """Sessions with their photo and face counts, newest first: all of them, or a page (`limit` from
+    `offset`); the X-Total-Count header says how many there are."""
+    response.headers["X-Total-Count"] = str(queries.count_event_sessions(engine))
+    return [_session_out(info) for info in queries.list_event_sessions(engine, limit=limit, offset=offset)]
 
 
 @router.get(
