@@ -104,7 +104,7 @@ st.caption(
     f"p-chart: each {by} is compared with the pooled share of up to {BASELINE_WEEKS} earlier {by}s (the "
     f"blue line; at least {MIN_BASELINE_WEEKS} are needed before any {by} is judged). The dotted limits are "
     f"{CONTROL_SIGMAS:g} standard errors for that {by}'s own face count, widened by Laney's factor for the "
-    "extra variation between weeks; only a share above the upper limit is flagged (red), and flagged "
+    "extra variation between weeks; only a share above the upper limit is flagged (red diamond), and flagged "
     f"{by}s stay out of later baselines. A {by} is only ever compared with {by}s read by the same model "
     f"(a {by} read by two models is shown once per model). Only readable faces (at least "
     f"{READABLE_MIN_FACE_PX} px) count; the "

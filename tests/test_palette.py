@@ -144,6 +144,18 @@ def test_stacked_areas_are_solid_patterned_and_labelled_in_stack_order():
     assert fig.layout.showlegend is False
 
 
+def test_area_labels_stay_inside_the_plot_when_thin_bands_top_the_last_bucket():
+    last = pd.Timestamp("2026-09-01 12:00", tz="UTC")
+    crowded = pd.DataFrame(
+        {"expression": ["happy", "sad", "neutral"], "share": [0.97, 0.01, 0.02], "faces": 1}
+    )
+    frame = pd.concat([_trends(), crowded.assign(bucket_start=last, bucket_faces=100)], ignore_index=True)
+    labels = [a for a in trend_area(frame).layout.annotations if (a.name or "").startswith("label: ")]
+    heights = [a.y for a in labels]
+    assert len(labels) == len(EMOTIONS) and min(heights) > 0 and max(heights) < 1
+    assert min(np.diff(heights)) > 0.05
+
+
 def _font_sizes(node, inside_font: bool = False):
     """Every font size set anywhere in a figure's JSON (layout, template, traces, annotations)."""
     if isinstance(node, dict):

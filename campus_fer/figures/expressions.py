@@ -110,18 +110,17 @@ def label_last_points(fig: go.Figure, frame: pd.DataFrame) -> go.Figure:
     if frame.empty:
         return fig
     last = frame[frame["bucket_start"] == frame["bucket_start"].max()].set_index("expression")["share"]
-    shares = [float(last.get(e, 0.0)) for e in EMOTIONS]
+    drawn = [e for e in EMOTIONS if e in set(frame["expression"])]  # px.area draws a band for each
+    shares = [float(last.get(e, 0.0)) for e in drawn]
     tops = [sum(shares[: i + 1]) for i in range(len(shares))]
-    wanted = [top - share / 2 for top, share in zip(tops, shares)]
-    placed: list[float] = []
-    for y in wanted:  # bottom to top: each label at least _LABEL_GAP above the one below
-        placed.append(max(y, placed[-1] + _LABEL_GAP) if placed else max(y, _LABEL_GAP / 2))
-    overflow = placed[-1] - (1 - _LABEL_GAP / 2)
-    if overflow > 0:  # pushed past the top: shift down, keeping the gaps, as far as the bottom allows
-        placed = [y - overflow for y in placed]
-        for i in range(len(placed) - 2, -1, -1):
-            placed[i] = min(placed[i], placed[i + 1] - _LABEL_GAP)
-    for expression, y in zip(EMOTIONS, placed):
+    placed = [top - share / 2 for top, share in zip(tops, shares)]  # the middle of each band
+    # Bottom to top, each label at least _LABEL_GAP above the one below; then top to bottom, none
+    # past the top and each at least _LABEL_GAP below the one above (7 labels fit: 7 x gap < 1).
+    for i in range(len(placed)):
+        placed[i] = max(placed[i], placed[i - 1] + _LABEL_GAP if i else _LABEL_GAP / 2)
+    for i in reversed(range(len(placed))):
+        placed[i] = min(placed[i], placed[i + 1] - _LABEL_GAP if i + 1 < len(placed) else 1 - _LABEL_GAP / 2)
+    for expression, y in zip(drawn, placed):
         fig.add_annotation(
             x=1, xref="paper", xanchor="left", y=y, yref="y", yanchor="middle", showarrow=False,
             text=f"{color_square(expression)} {expression}", font={"size": FONT_SIZE},

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from campus_fer.figures.expressions import LABELS, ORDER, tidy
-from campus_fer.figures.style import expression_patterns, styled
+from campus_fer.figures.style import expression_patterns, pattern, styled
 from fer_core.labels import EMOTION_COLORS, EMOTIONS
 
 
@@ -31,7 +31,7 @@ def confusion_heatmap(
         aspect="auto",
     )
     fig.update_layout(title=title)
-    fig.update_xaxes(side="bottom", tickangle=0)
+    fig.update_xaxes(side="bottom", tickangle=-35)  # seven 14 px names do not fit side by side
     return tidy(fig, 480)
 
 
@@ -48,11 +48,14 @@ def per_class_bars(frame: pd.DataFrame) -> go.Figure:
         barmode="group",
         category_orders=ORDER,
         labels={"expression": "Expression", "score": "Score", "metric": ""},
-        title="Precision, recall and F1 per expression (PrivateTest)",
+        title="Precision, recall and F1<br>per expression (PrivateTest)",
         color_discrete_sequence=["#4c78a8", "#f58518", "#54a24b"],
+        pattern_shape="metric",
+        pattern_shape_sequence=["", "/", "."],  # the three scores told apart without colour too
     )
+    fig.update_traces(marker_pattern={k: v for k, v in pattern("").items() if k != "shape"})
     fig.update_layout(yaxis_range=[0, 1])
-    return tidy(fig)
+    return tidy(fig).update_layout(margin={"t": 70})
 
 
 def training_curves(history: pd.DataFrame) -> go.Figure:
@@ -117,7 +120,11 @@ def reliability_diagram(served: dict) -> go.Figure:
             line={"dash": "dot", "color": "grey"},
         )
     )
-    for key, name in (("calibration_before", "before"), ("calibration_after", "after")):
+    # Told apart by dash and marker shape as well as colour.
+    for key, name, dash, symbol in (
+        ("calibration_before", "before", "dash", "circle"),
+        ("calibration_after", "after", "solid", "square"),
+    ):
         bins = served[key]
         used = [i for i, n in enumerate(bins["count"]) if n]
         fig.add_trace(
@@ -125,6 +132,8 @@ def reliability_diagram(served: dict) -> go.Figure:
                 x=[bins["confidence"][i] for i in used],
                 y=[bins["accuracy"][i] for i in used],
                 mode="lines+markers",
+                line={"dash": dash},
+                marker={"symbol": symbol, "size": 8},
                 name=f"{name} temperature scaling (ECE {bins['ece']:.3f})",
                 customdata=[bins["count"][i] for i in used],
                 hovertemplate="confidence %{x:.2f}<br>accuracy %{y:.2f}<br>"
