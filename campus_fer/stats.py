@@ -108,13 +108,13 @@ def poisson_weights(shape: tuple[int, int], rng: np.random.Generator) -> np.ndar
     cdf, table = _POISSON_TABLES
     cells = int(np.prod(shape))
     # Raw 64-bit draws cut into four 16-bit slice numbers: several times faster than rng.integers.
-    slices = rng.bit_generator.random_raw(-(-cells // 4)).view(np.uint16)[:cells].reshape(shape)
-    weights = table[slices]
+    slices = rng.bit_generator.random_raw(-(-cells // 4)).view(np.uint16)[:cells]
+    weights = np.take(table, slices)
     crossed = np.flatnonzero(weights == _STRADDLES)
     if len(crossed):
-        u = (slices.ravel()[crossed] + rng.random(len(crossed))) / _SLICES
-        weights.ravel()[crossed] = np.searchsorted(cdf, u, side="right")
-    return weights
+        u = (slices[crossed] + rng.random(len(crossed))) / _SLICES
+        weights[crossed] = np.searchsorted(cdf, u, side="right")
+    return weights.reshape(shape)
 
 
 _POISSON_TABLES = _poisson_tables()
