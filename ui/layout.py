@@ -42,8 +42,20 @@ def pick_session(sessions: Sequence[SessionInfo], label: str, key: str) -> Sessi
     by_id = {info.id: info for info in sessions}
     ids = list(by_id)
     remembered = st.session_state.get(ACTIVE_SESSION_KEY)
-    index = ids.index(remembered) if remembered in by_id else 0
-    chosen = st.selectbox(label, ids, index=index, format_func=lambda i: session_label(by_id[i]), key=key)
+    if remembered not in by_id:
+        remembered = ids[0]
+    # The remembered session is set as the widget's value, not passed as its index: with only the
+    # index, a picker whose list gained a session above the one shown (a session just created) kept
+    # showing the old name while the page used the new one, and leaving it by keyboard switched back.
+    if st.session_state.get(key) != remembered:
+        st.session_state[key] = remembered
+
+    def remember() -> None:
+        st.session_state[ACTIVE_SESSION_KEY] = st.session_state[key]
+
+    chosen = st.selectbox(
+        label, ids, format_func=lambda i: session_label(by_id[i]), key=key, on_change=remember
+    )
     st.session_state[ACTIVE_SESSION_KEY] = chosen
     return by_id[chosen]
 
