@@ -6,10 +6,11 @@ import streamlit as st
 
 from db.roles import allowed
 from ui.auth import admit, show_user
-from ui.layout import show_notice
+from ui.layout import apply_accessible_style, show_notice
 from ui.settings import load_settings
 
 st.set_page_config(page_title="Campus FER", page_icon=":material/sentiment_satisfied:", layout="wide")
+apply_accessible_style()  # focus outlines, caption colours, target sizes (WCAG 2.2 AA)
 
 visitor, gate = admit(load_settings())  # signed-out visitors and accounts without a role see only `gate`
 if gate is not None:

@@ -36,7 +36,7 @@ engine = engine_or_stop(settings)
 actor = page_actor(settings)
 min_faces = settings.min_faces_per_bucket
 
-st.title("Agenda")
+st.title("Agenda", anchor=False)
 st.caption(
     "Which part of the event landed? Give the session its agenda and compare the *apparent* "
     "expressions per segment, in aggregate."
@@ -131,7 +131,7 @@ overview = pd.DataFrame(
         for s in summaries
     ]
 )
-st.subheader("Segments")
+st.subheader("Segments", anchor=False)
 st.dataframe(overview, hide_index=True, width="stretch")
 outside = outside_faces(units)
 st.caption(
@@ -156,7 +156,7 @@ show_chart(
 )
 st.caption(INTERVAL_NOTE)
 
-st.subheader("Each segment vs the rest of the event")
+st.subheader("Each segment vs the rest of the event", anchor=False)
 compared = comparison_table(summaries)
 for summary in (s for s in summaries if s.versus_rest):
     name = summary.segment.name

@@ -24,7 +24,7 @@ settings = load_settings()
 engine = engine_or_stop(settings)
 actor = page_actor(settings)
 
-st.title("Audit trail")
+st.title("Audit trail", anchor=False)
 if not allowed(actor, "view_audit"):
     st.error("The audit trail is for admins only.")
     st.stop()

@@ -33,7 +33,7 @@ settings = load_settings()
 engine = engine_or_stop(settings)
 recognizer = recognizer_or_stop(live=True, settings=settings)
 
-st.title("Live webcam")
+st.title("Live webcam", anchor=False)
 st.caption(
     "Shows each face's *apparent expression* on your webcam video. Nothing from the video is stored; "
     "only when you record into a session are times, boxes and probabilities saved."

@@ -41,7 +41,7 @@ require_entrypoint()
 TRUTH = {"ferplus": "FER+ majority", "fer2013": "FER2013 label"}
 NEGATIVE = f"{', '.join(NEGATIVE_AFFECT[:-1])} or {NEGATIVE_AFFECT[-1]}"
 
-st.title("Model metrics")
+st.title("Model metrics", anchor=False)
 st.caption(
     "How the expression models score on FER2013's held-out PrivateTest faces. The scores describe "
     "how often a model agrees with people's labels of *apparent* expression, not how anyone feels."
@@ -67,7 +67,7 @@ serving = load_settings().model
 model = report.models.get(serving)
 others = [m for name, m in report.models.items() if name != serving]
 served_file = config.served_model_path(serving).name
-st.subheader("The model this app serves")
+st.subheader("The model this app serves", anchor=False)
 if model is None:
     st.warning(
         f"This app serves **{serving}** (`{served_file}`), but `{config.METRICS_PATH.name}` has no figures "
@@ -104,7 +104,7 @@ st.caption(
     + (f" The other servable model: {others_text}." if others else "")
 )
 
-st.subheader("Every model against both label sets")
+st.subheader("Every model against both label sets", anchor=False)
 table = report.scores_table()
 st.dataframe(
     table.assign(negative_bias=table["negative_bias"] * 100),
@@ -131,7 +131,7 @@ st.caption(
     "Details and the trade-off are in the model card below."
 )
 
-st.subheader("Where a model errs")
+st.subheader("Where a model errs", anchor=False)
 names = list(report.models)
 pick = st.columns([2, 2, 3])
 chosen = pick[0].selectbox(
@@ -179,7 +179,7 @@ with right:
         st.caption(f"Training faces per expression by the {TRUTH[label_set]}.")
 
 served = model.served if model else None
-st.subheader("Calibration and small faces")
+st.subheader("Calibration and small faces", anchor=False)
 if served is None:
     st.info(f"No calibration or small-face figures for **{serving}** in `{config.METRICS_PATH.name}`.")
 else:
@@ -224,12 +224,17 @@ else:
             f"as 'too small to read' and left out of every share (each model's own floor: {floors})."
         )
 
-st.subheader("Training")
+st.subheader("Training", anchor=False)
 history = load_history(HISTORIES.get(serving, (config.HISTORY_PATH,)))
 if history is not None:
     show_chart(training_curves(history), describe_history(history), key="curves")
 elif config.MODELS_DIR.joinpath("curves.png").is_file():
-    st.image(str(config.MODELS_DIR / "curves.png"), caption="Training curves", width="stretch")
+    st.image(
+        str(config.MODELS_DIR / "curves.png"),
+        caption="Training curves",
+        width="stretch",
+        alt="Training and validation accuracy and loss per epoch",
+    )
 else:
     st.info(
         f"No training history for **{serving}** in `{config.MODELS_DIR}`; it is written when it is trained."
@@ -244,7 +249,7 @@ for m in report.models.values():
             f"{float(t.get('best_val_accuracy', 0)):.1%})."
         )
 
-st.subheader("Model card")
+st.subheader("Model card", anchor=False)
 card = load_model_card()
 if card is None:
     st.info(f"No model card at `{config.MODEL_CARD_PATH}`; `python -m training.evaluate` writes it.")

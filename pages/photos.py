@@ -45,7 +45,7 @@ engine = engine_or_stop(settings)
 actor = page_actor(settings)  # db and the ingest core check it again before changing anything
 can_create, can_upload = allowed(actor, "create_session"), allowed(actor, "upload")
 
-st.title("Event photos")
+st.title("Event photos", anchor=False)
 st.caption(
     "Upload photos taken at an event. Each face's *apparent expression* is estimated and only "
     "its box, time and probabilities are stored — never the photo itself."
@@ -110,7 +110,7 @@ pick_col.caption(f"Owner: {session.owner or 'unknown (created before sign-in)'}"
 
 def upload_section(session: SessionInfo) -> None:
     """The uploader and the button that analyses and saves the batch."""
-    st.subheader("Upload photos")
+    st.subheader("Upload photos", anchor=False)
     limit_mb = settings.max_upload_mb
     files = st.file_uploader(
         "Photos (JPG, PNG, WebP or HEIC)",
@@ -157,7 +157,7 @@ def upload_section(session: SessionInfo) -> None:
 
 def batch_results(outcomes: list[FileOutcome]) -> None:
     """What happened to each file of the last batch, and the annotated previews."""
-    st.subheader("Last upload")
+    st.subheader("Last upload", anchor=False)
     summary = BatchSummary(outcomes)
     if saved := summary.count("saved"):
         st.success(f"{saved} photo{'s' if saved != 1 else ''} saved with {summary.faces_saved} faces.")
@@ -188,7 +188,12 @@ def batch_results(outcomes: list[FileOutcome]) -> None:
         columns = st.columns(3)
         for i, outcome in enumerate(previews):
             faces = f"{outcome.n_faces} face{'s' if outcome.n_faces != 1 else ''}"
-            columns[i % 3].image(outcome.annotated, caption=f"{outcome.filename} — {faces}", width="stretch")
+            columns[i % 3].image(
+                outcome.annotated,
+                caption=f"{outcome.filename} — {faces}",
+                width="stretch",
+                alt=f"{outcome.filename} with a box and apparent expression drawn on each of its {faces}",
+            )
     if st.button("Clear these results"):
         st.session_state.pop(BATCH_KEY, None)
         st.rerun()
@@ -199,7 +204,11 @@ def crowd_preview(outcome: FileOutcome, index: int) -> None:
     counts beside it, and a zoom on one part of the photo at full resolution."""
     st.markdown(f"**{outcome.filename}** — {outcome.n_faces} faces, too small and close for captions")
     image_col, legend_col = st.columns([3, 1])
-    image_col.image(outcome.annotated, width="stretch")
+    image_col.image(
+        outcome.annotated,
+        width="stretch",
+        alt=f"{outcome.filename} with a box on each of its {outcome.n_faces} faces, coloured by the legend",
+    )
     with legend_col:
         st.markdown(legend_html(preview_legend(outcome.faces)), unsafe_allow_html=True)
         st.caption(
@@ -211,12 +220,17 @@ def crowd_preview(outcome: FileOutcome, index: int) -> None:
         "Zoom in on part of the photo (full resolution)", names, key=f"photos_zoom_{index}_{outcome.filename}"
     )
     image_col, _ = st.columns([3, 1])
-    image_col.image(dict(outcome.zoom_tiles)[tile], caption=f"{outcome.filename}, {tile}", width="stretch")
+    image_col.image(
+        dict(outcome.zoom_tiles)[tile],
+        caption=f"{outcome.filename}, {tile}",
+        width="stretch",
+        alt=f"{tile} of {outcome.filename} at full resolution, with the boxes of its faces",
+    )
 
 
 def session_summary(session: SessionInfo) -> None:
     """The session's counts, its expression mix (above the privacy threshold) and its photo list."""
-    st.subheader(f"Session summary: {session.name}")
+    st.subheader(f"Session summary: {session.name}", anchor=False)
     photos_col, faces_col, date_col = st.columns(3)
     photos_col.metric("Photos", session.n_photos)
     faces_col.metric("Faces", session.n_faces)

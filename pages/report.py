@@ -18,7 +18,7 @@ settings = load_settings()
 engine = engine_or_stop(settings)
 page_actor(settings)
 
-st.title("Event report")
+st.title("Event report", anchor=False)
 st.caption(
     "A shareable report of one session: headline figures, the expression mix with 95% intervals, the mix "
     "over time and per agenda segment, the comparison with the organiser's other events, the model's limits "

@@ -33,7 +33,7 @@ settings = load_settings()
 engine = engine_or_stop(settings)
 min_faces = settings.min_faces_per_bucket
 
-st.title("Mood trends")
+st.title("Mood trends", anchor=False)
 st.caption(
     "How faces at your events *appeared* over time, in aggregate. These are estimates of apparent "
     "expression, not of what anyone felt."

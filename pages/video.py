@@ -28,7 +28,7 @@ settings = load_settings()
 engine = engine_or_stop(settings)
 actor = page_actor(settings)
 
-st.title("Event video")
+st.title("Event video", anchor=False)
 st.caption(
     "Upload a recording of an event (a phone or a lecture-hall recorder). A frame is analysed every few "
     "seconds, like a photo; only face boxes, times and probabilities are stored — **nothing of the video "
@@ -94,7 +94,7 @@ if st.button("Analyse and save video", type="primary", disabled=video is None, k
 last = st.session_state.get(RESULT_KEY)
 if last and last["session_id"] == session.id:
     result = last["result"]
-    st.subheader(f"Last video: {result.filename}")
+    st.subheader(f"Last video: {result.filename}", anchor=False)
     saved, duplicates = result.count("saved", "no_face"), result.count("duplicate")
     if saved:
         st.success(f"{saved} frames saved with {result.faces_saved} faces.")

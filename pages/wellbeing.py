@@ -45,7 +45,7 @@ engine = engine_or_stop(settings)
 page_actor(settings)
 min_faces = settings.min_faces_per_bucket
 
-st.title("Wellbeing signals")
+st.title("Wellbeing signals", anchor=False)
 st.caption("For student-support staff: aggregate signals only, with their uncertainty stated.")
 st.info(WHAT_IT_IS, icon=":material/info:")
 st.markdown("#### Where to get help")

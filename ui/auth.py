@@ -126,7 +126,7 @@ def is_loopback(address: str | None) -> bool:
 
 def sign_in_page() -> None:
     """The start page for a signed-out visitor: one button per configured provider."""
-    st.title("Campus FER")
+    st.title("Campus FER", anchor=False)
     st.write(
         "Apparent-expression trends of campus events, in aggregate. Sign in with your campus account "
         "to continue."
@@ -140,7 +140,7 @@ def sign_in_page() -> None:
 def no_role_page() -> None:
     """The only page for a signed-in account that the role settings give no role."""
     visitor = identify(load_settings())
-    st.title("Campus FER")
+    st.title("Campus FER", anchor=False)
     st.warning(
         f"You are signed in as **{visitor.email or 'an account without an e-mail address'}**, but this "
         "account has no role in Campus FER (or its e-mail address is not verified). Ask an administrator "

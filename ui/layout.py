@@ -1,7 +1,9 @@
-"""Pieces of page layout shared by every page: the privacy notice and the session picker."""
+"""Pieces of page layout shared by every page: the accessibility styles, the privacy notice and the
+session picker."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import streamlit as st
@@ -11,6 +13,66 @@ from ui.settings import load_settings
 
 #: st.session_state key remembering the chosen event session across pages and reruns.
 ACTIVE_SESSION_KEY = "active_session_id"
+
+
+#: What .streamlit/config.toml's theme cannot say, for WCAG 2.2 AA (tests/test_accessibility.py checks
+#: it with axe-core and measures the focus outline). {focus} is the theme's primary colour.
+ACCESSIBLE_CSS = """
+<style>
+/* Visible focus (WCAG 2.4.7, 2.4.13; 3:1 non-text contrast): a 2 px outline in the primary colour on
+   every control reached by keyboard. Streamlit's own ring is a 50% translucent shadow (2.1:1) and its
+   sidebar links only tint their background (1.1:1). */
+.stApp :is(a, button, summary, [role="button"], [role="tab"], [role="radio"], [role="checkbox"],
+           [role="switch"], [role="slider"], [tabindex]:not([tabindex="-1"])):focus-visible {
+  outline: 2px solid {focus} !important;
+  outline-offset: 2px;
+}
+/* Sidebar links: inside the link, so the sidebar's scrolling box cannot clip it. */
+.stApp [data-testid="stSidebarNavLink"]:focus-visible {
+  outline-offset: -2px;
+}
+/* Text fields, selects and date/time fields: around the whole field, not the bare input. */
+.stApp :is([data-baseweb="input"], [data-baseweb="textarea"], [data-baseweb="select"] > div,
+           [data-testid="stDateInputField"], [data-testid="stTimeInput"] [role="group"],
+           .react-aria-ComboBox [role="group"]):has(:focus-visible) {
+  outline: 2px solid {focus} !important;
+  outline-offset: 1px;
+}
+.stApp :is(input, textarea, [role="spinbutton"]):focus-visible {
+  outline: none !important;
+}
+/* Captions: Streamlit fades them with opacity 0.6, which also fades links and inline code inside
+   them below 4.5:1 (an owner's e-mail link 3.0:1). The same 60% on the text colour alone keeps the
+   look and leaves links and code at their own colour. */
+.stApp [data-testid="stCaptionContainer"] {
+  opacity: 1;
+  color: color-mix(in srgb, currentColor 60%, transparent);
+}
+/* Headings inside markdown (the model card, the README's Responsible use) cannot take anchor=False
+   like st.title and st.subheader do: hide their "Link to heading" anchors, each a tab stop. */
+.stApp [data-testid="stMarkdown"] [data-testid="stHeaderActionElements"] {
+  display: none;
+}
+/* Date and time fields: each segment (year, month, hour...) is its own target; 24 px (WCAG 2.5.8). */
+.stApp :is([data-testid="stDateInput"], [data-testid="stTimeInput"]) [role="spinbutton"] {
+  display: inline-block;
+  min-width: 24px;
+  min-height: 24px;
+  line-height: 24px;
+  text-align: center;
+}
+</style>
+"""
+
+
+def apply_accessible_style() -> None:
+    """Focus outlines, caption colours and target sizes (ACCESSIBLE_CSS) on every page; no space taken.
+
+    The comments are left out: Streamlit's HTML sanitizer drops a <style> whose text holds a tag.
+    """
+    focus = st.get_option("theme.primaryColor") or "#2a6f97"
+    css = re.sub(r"/\*.*?\*/", "", ACCESSIBLE_CSS, flags=re.DOTALL)
+    st.html(css.replace("{focus}", focus))
 
 
 def show_notice() -> None:
