@@ -229,3 +229,18 @@ def test_viewer_organiser_admin_and_sign_out(browser, app: App, engine, tmp_path
         "role_assigned",
         "session_deleted",
     ]
+
+
+def test_sign_in_page_has_no_serious_axe_violation(browser, app: App):
+    """The page a signed-out visitor gets (ui.auth's gate) is checked like every app page in
+    tests/test_accessibility.py: axe-core, WCAG 2.2 A/AA, no serious or critical violation."""
+    from tests.test_accessibility import check_axe
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(app.url)
+    page.get_by_role("button", name="Sign in").wait_for()
+    wait_until_idle(page)
+    check_axe(page, "sign-in page")
+    context.close()
