@@ -1,8 +1,7 @@
 """WCAG 2.x contrast ratio between two colours, for the browser tests that measure focus indicators.
 
-`contrast_ratio` follows WCAG 2.2's definitions: the relative luminance of an sRGB colour
-(channels linearised with the 0.04045 / 12.92 / 2.4 transfer function, weighted 0.2126, 0.7152,
-0.0722) and (L_lighter + 0.05) / (L_darker + 0.05), from 1:1 to 21:1. `parse_css_color` reads what
+`contrast_ratio` is campus_fer.figures.palette_checks' WCAG 2.2 ratio (one definition for the
+palette and the page), taking what the browser reports. `parse_css_color` reads what
 getComputedStyle returns ("rgb(1, 2, 3)", "rgba(1, 2, 3, 0.5)") or a hex colour; a translucent
 colour is first composited over the colour behind it with `over`.
 """
@@ -10,6 +9,8 @@ colour is first composited over the colour behind it with `over`.
 from __future__ import annotations
 
 import re
+
+from campus_fer.figures.palette_checks import contrast_ratio as palette_contrast
 
 RGB = tuple[float, float, float]
 RGBA = tuple[float, float, float, float]
@@ -48,19 +49,12 @@ def over(top: RGBA, below: RGB) -> RGB:
     return (r * a + below[0] * (1 - a), g * a + below[1] * (1 - a), b * a + below[2] * (1 - a))
 
 
-def relative_luminance(rgb: RGB) -> float:
-    """WCAG relative luminance of an opaque sRGB colour with channels 0-255."""
-
-    def linear(channel: float) -> float:
-        c = channel / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (linear(c) for c in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+def hex_color(color: RGB | str) -> str:
+    """'#rrggbb' of an opaque colour given as (r, g, b) with channels 0-255, or as CSS text."""
+    rgb = parse_css_color(color)[:3] if isinstance(color, str) else color
+    return "#" + "".join(f"{round(min(max(c, 0.0), 255.0)):02x}" for c in rgb)
 
 
 def contrast_ratio(first: RGB | str, second: RGB | str) -> float:
-    """WCAG contrast ratio (1-21) of two opaque colours, given as (r, g, b) or CSS text."""
-    a, b = (c if not isinstance(c, str) else parse_css_color(c)[:3] for c in (first, second))
-    light, dark = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
+    """WCAG contrast ratio (1-21) of two opaque colours, as the palette checks compute it."""
+    return palette_contrast(hex_color(first), hex_color(second))
