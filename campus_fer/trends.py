@@ -65,15 +65,19 @@ def load_trends(
     end: datetime | None,
     min_faces: int,
 ) -> TrendData:
-    """Query the trends and the per-session comparison once with and once without the threshold."""
+    """Query the trends and the per-session comparison (without the threshold, then split into shown
+    and hidden groups): one GROUP BY per bucket and model serves the chart, its model marks and the
+    face totals, one per session the comparison."""
     ids = list(session_ids) if session_ids is not None else None
-    all_buckets = queries.expression_trends(engine, bucket, ids, start, end, min_faces=1)
+    if bucket == "minute":
+        queries.check_minute_buckets(engine, ids, start, end)
+    totals = queries.model_totals(engine, bucket, ids, start, end)
+    all_buckets = queries.trends_from_model_totals(totals)
     shown = all_buckets[all_buckets["bucket_faces"] >= min_faces].reset_index(drop=True)
     all_sessions = queries.session_comparison(engine, ids, start, end, min_faces=1)
     shown_sessions = all_sessions[all_sessions["session_faces"] >= min_faces].reset_index(drop=True)
-    readable, small = queries.face_totals(engine, ids, start, end)
-    models = queries.model_totals(engine, bucket, ids, start, end)
-    models = models[models["bucket_start"].isin(shown["bucket_start"]) & (models["faces"] > 0)]
+    readable, small = int(totals["faces"].sum()), int(totals["small_faces"].sum())
+    models = totals[totals["bucket_start"].isin(shown["bucket_start"]) & (totals["faces"] > 0)]
     return TrendData(
         trends=shown,
         sessions=shown_sessions,

@@ -178,7 +178,8 @@ def _fetch(
     if model is not None:
         query = select(shown.label(key), model.label("model_id"), *totals).where(*where)
         result = connection.execute(query.group_by(group, model))
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        # Plain tuples: pandas probes each Row's attributes (an exception per probe in SQLAlchemy).
+        frame = pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
         numbers = [c for c in frame.columns if c != "model_id"]
         frame[numbers] = frame[numbers].astype(np.float64)
         return frame

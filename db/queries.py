@@ -44,6 +44,7 @@ from db.sessions import (
     delete_event_session,
     get_event_session,
     list_event_sessions,
+    session_dates,
 )
 from db.timeutils import floor_to, to_utc_naive
 from fer_core.labels import EMOTIONS, is_readable
@@ -102,17 +103,42 @@ def expression_trends(
     check_bucket(bucket)
     with engine.connect() as connection:
         if bucket == "minute":
-            span = _minute_span(connection, _ids(session_ids), _utc(start), _utc(end))
-            if span > MAX_MINUTE_SPAN:
-                raise TooManyBucketsError(
-                    f"Minute buckets are for following one event: these filters cover {span.days} days of "
-                    f"faces (at most {MAX_MINUTE_SPAN.days}). Narrow the dates or sessions, or pick hour, "
-                    "day or week."
-                )
+            _check_minute_span(connection, session_ids, start, end)
         wide = wide_totals(connection, bucket, _ids(session_ids), _utc(start), _utc(end))
     frame = long_format(wide, "bucket_start", "bucket_faces", min_faces)
     frame["bucket_start"] = pd.to_datetime(frame["bucket_start"], unit="s").astype("datetime64[us]")
     return frame
+
+
+def check_minute_buckets(
+    engine: Engine,
+    session_ids: Sequence[int] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> None:
+    """TooManyBucketsError when minute buckets under these filters would span more than MAX_MINUTE_SPAN
+    (what expression_trends checks first; for callers that build trends from model_totals)."""
+    with engine.connect() as connection:
+        _check_minute_span(connection, session_ids, start, end)
+
+
+def trends_from_model_totals(totals: pd.DataFrame, min_faces: int = 1) -> pd.DataFrame:
+    """expression_trends' rows from model_totals rows by a time bucket (the models summed per bucket):
+    one query serves the chart, its model marks and the face totals."""
+    wide = totals.drop(columns="model_id").groupby("bucket_start", as_index=False, sort=True).sum()
+    return long_format(wide, "bucket_start", "bucket_faces", min_faces)
+
+
+def _check_minute_span(
+    connection: Connection, session_ids: Sequence[int] | None, start: datetime | None, end: datetime | None
+) -> None:
+    span = _minute_span(connection, _ids(session_ids), _utc(start), _utc(end))
+    if span > MAX_MINUTE_SPAN:
+        raise TooManyBucketsError(
+            f"Minute buckets are for following one event: these filters cover {span.days} days of "
+            f"faces (at most {MAX_MINUTE_SPAN.days}). Narrow the dates or sessions, or pick hour, "
+            "day or week."
+        )
 
 
 def session_comparison(
@@ -125,12 +151,10 @@ def session_comparison(
     """Like `expression_trends`, but one group per session (sorted by session id), with its name."""
     with engine.connect() as connection:
         wide = wide_totals(connection, BY_SESSION, _ids(session_ids), _utc(start), _utc(end))
-        ids = wide["session_id"].astype("int64").tolist()
-        names = dict(
-            connection.execute(
-                select(EventSession.id, EventSession.name).where(EventSession.id.in_(ids))
-            ).all()
-        )
+        names_query = select(EventSession.id, EventSession.name)
+        if session_ids is not None:  # all sessions: every name, not an IN list of 10,000 ids
+            names_query = names_query.where(EventSession.id.in_(wide["session_id"].astype("int64").tolist()))
+        names = dict(connection.execute(names_query).all())
     frame = long_format(wide, "session_id", "session_faces", min_faces)
     frame["session_id"] = frame["session_id"].astype("int64")
     frame.insert(1, "session_name", frame["session_id"].map(names).astype("str"))
@@ -293,6 +317,7 @@ __all__ = [
     "PhotoSaveResult",
     "SessionInfo",
     "bulk_insert_observations",
+    "check_minute_buckets",
     "count_event_sessions",
     "create_event_session",
     "delete_event_session",
@@ -309,4 +334,6 @@ __all__ = [
     "save_live_observations",
     "save_photo",
     "session_comparison",
+    "session_dates",
+    "trends_from_model_totals",
 ]

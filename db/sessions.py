@@ -3,12 +3,13 @@ models, delete with everything recorded in them (owners and admins, audited)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, delete, func, select
+from sqlalchemy import ColumnElement, Engine, Text, cast, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -138,11 +139,12 @@ def _session_infos(
 ) -> list[SessionInfo]:
     """Sessions (plain rows, no ORM objects) with their photo counts (a column kept by triggers), face
     counts and models (one GROUP BY over the hour rollups, for the listed sessions only when they are
-    a part)."""
+    a part): two queries."""
     hours = hour_rollups_table
     table = EventSession.__table__
+    tags = cast(table.c.tags, Text)  # decoded once per distinct text below, not once per session
     query = select(
-        table.c.id, table.c.name, table.c.event_date, table.c.tags, table.c.created_at, table.c.owner,
+        table.c.id, table.c.name, table.c.event_date, tags, table.c.created_at, table.c.owner,
         table.c.n_photos,
     ).order_by(table.c.created_at.desc(), table.c.id.desc())  # fmt: skip
     if session_id is not None:
@@ -151,36 +153,51 @@ def _session_infos(
         query = query.where(_owner_is(owner))
     if limit is not None or offset:
         query = query.limit(limit).offset(offset)
-    faces = select(hours.c.session_id, func.sum(hours.c.faces), func.sum(hours.c.small_faces)).group_by(
-        hours.c.session_id
+    # One GROUP BY per session and model: its faces, small faces and first hour (models first used first).
+    per_model = (
+        select(
+            hours.c.session_id,
+            hours.c.model_id,
+            func.sum(hours.c.faces),
+            func.sum(hours.c.small_faces),
+            func.min(hours.c.period_start).label("first"),
+        )
+        .group_by(hours.c.session_id, hours.c.model_id)
+        .order_by(hours.c.session_id, "first", hours.c.model_id)
     )
-    models = select(hours.c.session_id, hours.c.model_id, func.min(hours.c.period_start).label("first"))
-    models = models.group_by(hours.c.session_id, hours.c.model_id)
     with engine.connect() as connection:
         sessions = connection.execute(query).all()
         if session_id is not None or owner is not EVERY_OWNER or limit is not None or offset:
-            ids = [row.id for row in sessions]  # count only the listed sessions' rows
-            faces = faces.where(hours.c.session_id.in_(ids))
-            models = models.where(hours.c.session_id.in_(ids))
-        counts = {sid: (int(n or 0), int(small or 0)) for sid, n, small in connection.execute(faces)}
-        used: dict[int, list[str]] = {}
-        for row in connection.execute(models.order_by(hours.c.session_id, "first", hours.c.model_id)):
-            used.setdefault(row.session_id, []).append(row.model_id)
-    infos = []
-    for row in sessions:
-        n_faces, n_small = counts.get(row.id, (0, 0))
-        infos.append(
-            SessionInfo(
-                id=row.id,
-                name=row.name,
-                event_date=row.event_date,
-                tags=list(row.tags or []),
-                created_at=row.created_at,
-                n_photos=int(row.n_photos),
-                n_faces=n_faces + n_small,
-                n_small_faces=n_small,
-                owner=row.owner,
-                models=tuple(used.get(row.id, ())),
-            )
+            ids = [row[0] for row in sessions]  # count only the listed sessions' rows
+            per_model = per_model.where(hours.c.session_id.in_(ids))
+        totals: dict[int, list] = {}
+        for sid, model_id, n, small, _first in connection.execute(per_model).all():
+            total = totals.setdefault(sid, [0, 0, []])
+            total[0] += int(n or 0)
+            total[1] += int(small or 0)
+            total[2].append(model_id)
+    empty: list = [0, 0, []]
+    decoded: dict[str | None, list[str]] = {None: []}
+    return [
+        SessionInfo(
+            id=sid,
+            name=name,
+            event_date=event_date,
+            tags=list(decoded[tags] if tags in decoded else decoded.setdefault(tags, json.loads(tags) or [])),
+            created_at=created_at,
+            n_photos=int(n_photos),
+            n_faces=(total := totals.get(sid, empty))[0] + total[1],
+            n_small_faces=total[1],
+            owner=owner_,
+            models=tuple(total[2]),
         )
-    return infos
+        for sid, name, event_date, tags, created_at, owner_, n_photos in sessions
+    ]
+
+
+def session_dates(engine: Engine) -> dict[int, tuple[str, date | None, datetime]]:
+    """Every session's (name, event date, creation time), without counts: for charts over events."""
+    table = EventSession.__table__
+    query = select(table.c.id, table.c.name, table.c.event_date, table.c.created_at)
+    with engine.connect() as connection:
+        return {sid: (name, day, created) for sid, name, day, created in connection.execute(query).all()}

@@ -569,6 +569,23 @@ def test_concurrent_writers(engine: sa.Engine) -> None:
 # Trends
 
 
+def test_trends_from_model_totals_equal_expression_trends(engine: sa.Engine, filled) -> None:
+    """The trends page builds its chart from one per-bucket-and-model query: the same rows as
+    expression_trends for every bucket, filter and threshold."""
+    lecture, _, _ = filled
+    for bucket in ("minute", "hour", "day", "week"):
+        for ids, start, end in (
+            (None, None, None),
+            ([lecture], MON.replace(hour=9, minute=7, second=30), None),
+        ):
+            totals = q.model_totals(engine, bucket, ids, start, end)
+            for min_faces in (1, 3):
+                pd.testing.assert_frame_equal(
+                    q.trends_from_model_totals(totals, min_faces),
+                    q.expression_trends(engine, bucket, ids, start, end, min_faces=min_faces),
+                )
+
+
 def test_trends_per_bucket(engine: sa.Engine, filled) -> None:
     _, _, reference = filled
     zero = dict.fromkeys(EMOTIONS, 0)
