@@ -55,16 +55,16 @@ def weekly_chart(engine: Engine, min_faces: int, session_ids: Sequence[int] | No
 def event_chart(engine: Engine, min_faces: int) -> pd.DataFrame:
     """One row per event session (and reading model) in date order (event date, else creation time),
     as a p-chart over events."""
-    sessions = queries.session_dates(engine)  # name, event date, creation time: no counts needed here
+    sessions = queries.session_dates(engine)  # name and date: no counts needed here
     counts = _negative_counts(queries.model_totals(engine, queries.BY_SESSION), "session_id")
-    counts = counts[counts["session_id"].isin(sessions)].copy()
-    counts["date"] = [pd.Timestamp(sessions[i][1] or sessions[i][2]) for i in counts["session_id"]]
+    counts = counts[counts["session_id"].isin(sessions.index)].copy()
+    counts["date"] = sessions["date"].reindex(counts["session_id"]).to_numpy()
     counts = counts.sort_values(["date", "session_id"], ignore_index=True, kind="stable")
     # The events' order; ties on a date keep the session order, and both models' rows of one event share it.
     counts["period"] = counts.groupby(["date", "session_id"], sort=False).ngroup()
     counts = _first_model_first(counts)
     chart = negative_affect_chart(counts[INPUT_COLUMNS], min_faces=min_faces)
-    chart.insert(1, "event", [sessions[i][0] for i in counts["session_id"]])
+    chart.insert(1, "event", sessions["name"].reindex(counts["session_id"]).to_numpy())
     chart.insert(2, "date", counts["date"].to_numpy())
     return chart
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import ColumnElement, Engine, Text, cast, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -195,9 +196,18 @@ def _session_infos(
     ]
 
 
-def session_dates(engine: Engine) -> dict[int, tuple[str, date | None, datetime]]:
-    """Every session's (name, event date, creation time), without counts: for charts over events."""
+def session_dates(engine: Engine) -> pd.DataFrame:
+    """Every session's name and date (its event date, else its creation time), indexed by session id,
+    without counts: for charts over events. The date comes back as text and is parsed in one
+    vectorised step: SQLite's row-by-row date parsing was a third of the wellbeing chart's time at
+    10,000 events."""
     table = EventSession.__table__
-    query = select(table.c.id, table.c.name, table.c.event_date, table.c.created_at)
+    day = cast(func.coalesce(table.c.event_date, table.c.created_at), Text)
+    query = select(table.c.id, table.c.name, day)
     with engine.connect() as connection:
-        return {sid: (name, day, created) for sid, name, day, created in connection.execute(query).all()}
+        rows = connection.execute(query).all()
+    ids, names, days = zip(*rows) if rows else ((), (), ())
+    return pd.DataFrame(
+        {"name": list(names), "date": pd.to_datetime(list(days), format="ISO8601")},
+        index=pd.Index(ids, name="session_id", dtype="int64"),
+    )
