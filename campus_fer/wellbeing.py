@@ -27,6 +27,8 @@ from fer_core.labels import EMOTIONS
 
 INPUT_COLUMNS = ["period", "model_id", "faces", "negative", "unreadable"]
 _NEGATIVE_COLUMNS = [COUNT_COLUMNS[EMOTIONS.index(name)] for name in NEGATIVE_AFFECT]
+#: The totals the chart reads (the other expressions' counts and the probability sums are not summed).
+_CHART_TOTALS = ("faces", "small_faces", *_NEGATIVE_COLUMNS)
 
 
 def _negative_counts(totals: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -47,7 +49,7 @@ def _negative_counts(totals: pd.DataFrame, key: str) -> pd.DataFrame:
 def weekly_chart(engine: Engine, min_faces: int, session_ids: Sequence[int] | None = None) -> pd.DataFrame:
     """One row per ISO week and reading model with faces: negative-affect share, baseline (of that
     model's earlier weeks), p-chart limits, flag, status."""
-    totals = queries.model_totals(engine, "week", session_ids)
+    totals = queries.model_totals(engine, "week", session_ids, columns=_CHART_TOTALS)
     weeks = _negative_counts(totals, "bucket_start").rename(columns={"bucket_start": "period"})
     return negative_affect_chart(_first_model_first(weeks)[INPUT_COLUMNS], min_faces=min_faces)
 
@@ -56,7 +58,8 @@ def event_chart(engine: Engine, min_faces: int) -> pd.DataFrame:
     """One row per event session (and reading model) in date order (event date, else creation time),
     as a p-chart over events."""
     sessions = queries.session_dates(engine)  # name and date: no counts needed here
-    counts = _negative_counts(queries.model_totals(engine, queries.BY_SESSION), "session_id")
+    totals = queries.model_totals(engine, queries.BY_SESSION, columns=_CHART_TOTALS)
+    counts = _negative_counts(totals, "session_id")
     counts = counts[counts["session_id"].isin(sessions.index)].copy()
     counts["date"] = sessions["date"].reindex(counts["session_id"]).to_numpy()
     counts = counts.sort_values(["date", "session_id"], ignore_index=True, kind="stable")

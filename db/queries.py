@@ -35,6 +35,7 @@ from db.photo_writes import (
     save_photo,
 )
 from db.retention import purge_observations_older_than, rebuild_rollups
+from db.rollups import TOTAL_COLUMNS
 from db.sessions import (
     EVERY_OWNER,
     MAX_NAME_LENGTH,
@@ -167,10 +168,12 @@ def model_totals(
     session_ids: Sequence[int] | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    columns: Sequence[str] = TOTAL_COLUMNS,
 ) -> pd.DataFrame:
     """Like the totals behind `expression_trends` (by a time bucket) or `session_comparison` (by
     "session"), but one row per group *and reading model*: bucket_start (or session_id), model_id,
-    faces, small_faces, n_<name>, sum_p_<name>. No privacy threshold: callers apply their own.
+    then `columns` (default all: faces, small_faces, n_<name>, sum_p_<name>). No privacy threshold:
+    callers apply their own.
 
     So that charts can mark where one model's readings end and another's begin, and the wellbeing
     chart can keep each model's weeks apart (readings of different models are not comparable).
@@ -178,7 +181,9 @@ def model_totals(
     if by != BY_SESSION:
         check_bucket(by)
     with engine.connect() as connection:
-        wide = wide_totals(connection, by, _ids(session_ids), _utc(start), _utc(end), by_model=True)
+        wide = wide_totals(
+            connection, by, _ids(session_ids), _utc(start), _utc(end), by_model=True, columns=columns
+        )
     if by != BY_SESSION:
         wide["bucket_start"] = pd.to_datetime(wide["bucket_start"], unit="s").astype("datetime64[us]")
     wide["model_id"] = wide["model_id"].astype(str)
