@@ -49,7 +49,7 @@ def per_class_bars(frame: pd.DataFrame) -> go.Figure:
         category_orders=ORDER,
         labels={"expression": "Expression", "score": "Score", "metric": ""},
         title="Precision, recall and F1<br>per expression (PrivateTest)",
-        color_discrete_sequence=["#4c78a8", "#f58518", "#54a24b"],
+        color_discrete_sequence=["#4c78a8", "#b35c00", "#54a24b"],
         pattern_shape="metric",
         pattern_shape_sequence=["", "/", "."],  # the three scores told apart without colour too
     )
@@ -65,7 +65,7 @@ def training_curves(history: pd.DataFrame) -> go.Figure:
     for col, (metric, val_metric) in enumerate((("accuracy", "val_accuracy"), ("loss", "val_loss")), start=1):
         series = [
             ("training (augmented faces)", metric, "#4c78a8"),
-            ("validation", val_metric, "#f58518"),
+            ("validation", val_metric, "#b35c00"),
         ]
         if metric == "accuracy":  # a FER+ run also logs validation against FER2013's labels
             series.append(("validation vs FER2013 labels", "val_fer2013_accuracy", "#9d755d"))

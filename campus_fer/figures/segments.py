@@ -135,7 +135,7 @@ def p_chart(frame: pd.DataFrame, x: str, title: str) -> go.Figure:
         )  # fmt: skip
         fig.add_trace(
             go.Scatter(x=part[x], y=part["unreadable_share"], name="share of faces too small to read",
-                       mode="lines", legendgroup="unreadable", line={"color": "#bab0ac", "dash": "dash"},
+                       mode="lines", legendgroup="unreadable", line={"color": "#857a75", "dash": "dash"},
                        **legend)
         )  # fmt: skip
     firsts = [(frame.loc[frame["model_id"].astype(str) == m, x].iloc[0], m) for m in models[1:]]
