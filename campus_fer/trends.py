@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from campus_fer.agenda import SegmentSummary, label_counts, mix_table
 from campus_fer.provenance import ModelChange, model_changes, models_caption, models_per_key
 from campus_fer.stats import expression_intervals
-from db import agendas, queries
+from db import agendas, queries, segments
 from db.segments import Segment
 
 
@@ -153,7 +153,7 @@ def load_segment_trends(
     first = min(max(page, 0) * per_page, max(len(listed) - 1, 0) // per_page * per_page)
     shown = listed[first : first + per_page]
     stored = agendas.agendas(engine, [info.id for info in shown])
-    units = _Units(agendas.unit_counts_of(engine, [info.id for info in shown]))
+    units = _Units(segments.sessions_unit_counts(engine, [info.id for info in shown]))
     rows, mixes = [], []
     for info in shown:
         summaries = [
@@ -175,7 +175,7 @@ def load_segment_trends(
 
 
 class _Units:
-    """db.agendas.unit_counts_of rows as arrays, so each segment is a mask and not a DataFrame slice."""
+    """db.segments.sessions_unit_counts rows as arrays: each segment is a mask, not a DataFrame slice."""
 
     def __init__(self, units: pd.DataFrame) -> None:
         self.segment_ids = units["segment_id"].to_numpy(dtype=np.int64)

@@ -115,30 +115,47 @@ def agenda(engine: Engine, session_id: int) -> list[Segment]:
 
 def unit_counts(engine: Engine, session_id: int) -> pd.DataFrame:
     """Per agenda segment (OUTSIDE for faces in none) and unit (photo, or live frame): the model that
-    read it, readable faces, small_faces and the readable faces per top label (n_<expression>).
+    read it, readable faces, small_faces and the readable faces per top label (n_<expression>), in
+    time order (then photo and model id)."""
+    return sessions_unit_counts(engine, [session_id]).drop(columns="session_id")
 
-    One GROUP BY in SQL per unit (no join: all faces of a unit share its time); each unit is then put
-    in the segment whose [starts_at, ends_at) holds its time, by a binary search over the agenda
-    (segments never overlap: check_agenda). Units are in time order (then photo and model id).
+
+def sessions_unit_counts(engine: Engine, session_ids: Sequence[int]) -> pd.DataFrame:
+    """unit_counts for several sessions at once: a `session_id` column, then unit_counts' columns,
+    sorted by session, time, photo and model id.
+
+    One GROUP BY in SQL per unit (no join: all faces of a unit share its time) and one query for the
+    agendas; each unit is then put in the segment of its session whose [starts_at, ends_at) holds its
+    time, by a binary search over that agenda (segments never overlap: check_agenda).
     """
     obs = observations_table
     segments = AgendaSegment.__table__
+    ids = [int(i) for i in session_ids]
     totals = observation_totals()[: 2 + len(COUNT_COLUMNS)]
+    unit = (obs.c.session_id, obs.c.observed_at, obs.c.photo_id, obs.c.model_id)
     query = (
-        select(obs.c.photo_id, obs.c.observed_at, obs.c.model_id, *totals)
-        .where(obs.c.session_id == session_id)
-        .group_by(obs.c.observed_at, obs.c.photo_id, obs.c.model_id)
-        .order_by(obs.c.observed_at, obs.c.photo_id, obs.c.model_id)
+        select(obs.c.session_id, obs.c.photo_id, obs.c.observed_at, obs.c.model_id, *totals)
+        .where(obs.c.session_id.in_(ids))
+        .group_by(*unit)
+        .order_by(*unit)
     )
     with engine.connect() as connection:
         rows = connection.execute(query).all()
         stored = connection.execute(
-            select(segments.c.id, segments.c.starts_at, segments.c.ends_at)
-            .where(segments.c.session_id == session_id)
-            .order_by(segments.c.starts_at)
+            select(segments.c.session_id, segments.c.id, segments.c.starts_at, segments.c.ends_at)
+            .where(segments.c.session_id.in_(ids))
+            .order_by(segments.c.session_id, segments.c.starts_at)
         ).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(UNIT_COLUMNS[1:]))
-    frame.insert(0, "segment_id", _segment_of(frame["observed_at"], stored))
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["session_id", *UNIT_COLUMNS[1:]])
+    sessions = frame["session_id"].to_numpy(dtype=np.int64)
+    segment_ids = np.full(len(frame), OUTSIDE, dtype=np.int64)
+    agendas: dict[int, list] = {}
+    for session_id, *segment in stored:
+        agendas.setdefault(session_id, []).append(segment)
+    for session_id, agenda_rows in agendas.items():
+        a, b = np.searchsorted(sessions, [session_id, session_id + 1])  # rows are sorted by session
+        segment_ids[a:b] = _segment_of(frame["observed_at"].iloc[a:b], agenda_rows)
+    frame.insert(1, "segment_id", segment_ids)
     integers = ["faces", "small_faces", *COUNT_COLUMNS]
     frame[integers] = frame[integers].fillna(0).astype("int64")
     return frame
@@ -158,4 +175,6 @@ def _segment_of(times: pd.Series, stored: Sequence) -> np.ndarray:
     return np.where(inside, ids[index.clip(min=0)], OUTSIDE)
 
 
-__all__ = ["OUTSIDE", "Segment", "agenda", "check_agenda", "replace_agenda", "unit_counts"]
+__all__ = [
+    "OUTSIDE", "Segment", "agenda", "check_agenda", "replace_agenda", "sessions_unit_counts", "unit_counts",
+]  # fmt: skip
