@@ -2,7 +2,8 @@
 
 A date range is cut into whole hours (read from hour_rollups), whole minutes at its edges
 (minute_rollups) and the sub-minute rest (observations), so results are exact for any start/end
-while most rows come from the small rollup tables. With `by_model` every group is also split by the
+while most rows come from the small rollup tables. Per-session totals without a date range come
+from session_rollups (one row per session and model). With `by_model` every group is also split by the
 model that read its faces (model_id), so callers can tell models apart instead of summing them.
 """
 
@@ -18,7 +19,13 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Connection, Table, and_, func, or_, select
 
 from db.buckets import bucket_start, epoch_seconds
-from db.models import COUNT_COLUMNS, SUM_COLUMNS, minute_rollups_table, observations_table
+from db.models import (
+    COUNT_COLUMNS,
+    SUM_COLUMNS,
+    minute_rollups_table,
+    observations_table,
+    session_rollups_table,
+)
 from db.rollups import LEVELS, TOTAL_COLUMNS, observation_totals
 from db.timeutils import ceil_to, floor_to
 from fer_core.labels import EMOTIONS
@@ -59,6 +66,9 @@ def wide_totals(
         for source, a, b in plan(start, end, periods):
             ranges[source].append((a, b))
     dialect = connection.dialect.name
+    if by == BY_SESSION and start is None and end is None:
+        parts = [_session_totals(connection, session_ids, columns, by_model)] if ranges else []
+        return _combine(parts, keys, key, columns)
     parts = []
     for level in LEVELS:
         if level.period in ranges:
@@ -82,6 +92,22 @@ def wide_totals(
         model = obs.c.model_id if by_model else None
         totals = [t for t in observation_totals() if t.name in columns]
         parts.append(_fetch(connection, dialect, group, key, totals, where, model))
+    return _combine(parts, keys, key, columns)
+
+
+def _session_totals(
+    connection: Connection, session_ids: Sequence[int] | None, columns: Sequence[str], by_model: bool
+) -> pd.DataFrame:
+    """All-time totals per session (and model) from session_rollups."""
+    table = session_rollups_table
+    totals = [func.sum(table.c[c]).label(c) for c in columns]
+    where = [] if session_ids is None else [table.c.session_id.in_(list(session_ids))]
+    model = table.c.model_id if by_model else None
+    return _fetch(connection, connection.dialect.name, table.c.session_id, "session_id", totals, where, model)
+
+
+def _combine(parts: list[pd.DataFrame], keys: list[str], key: str, columns: Sequence[str]) -> pd.DataFrame:
+    """The parts' totals summed per group, integer counts as int64, sorted by the group keys."""
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame({k: [] for k in keys} | {c: [] for c in columns})

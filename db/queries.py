@@ -26,6 +26,7 @@ from db.models import (
     Photo,
     hour_rollups_table,
     observations_table,
+    session_rollups_table,
 )
 from db.photo_writes import (
     FaceLike,
@@ -197,21 +198,27 @@ def model_periods(
     end: datetime | None = None,
 ) -> list[ModelPeriod]:
     """Which models read the faces under these filters, when (to the hour) and how many, first used
-    first. From the hour rollups, so the date filters apply to whole hours."""
-    hours = hour_rollups_table
+    first. From the hour rollups, so the date filters apply to whole hours (from the session rollups
+    when there are none)."""
+    if start is None and end is None:
+        table = session_rollups_table
+        first_hour, last_hour = table.c.first_hour, table.c.last_hour
+    else:
+        table = hour_rollups_table
+        first_hour = last_hour = table.c.period_start
     query = select(
-        hours.c.model_id,
-        func.min(hours.c.period_start),
-        func.max(hours.c.period_start),
-        func.sum(hours.c.faces),
-        func.sum(hours.c.small_faces),
-    ).group_by(hours.c.model_id)
+        table.c.model_id,
+        func.min(first_hour),
+        func.max(last_hour),
+        func.sum(table.c.faces),
+        func.sum(table.c.small_faces),
+    ).group_by(table.c.model_id)
     if session_ids is not None:
-        query = query.where(hours.c.session_id.in_(_ids(session_ids)))
+        query = query.where(table.c.session_id.in_(_ids(session_ids)))
     if start is not None:
-        query = query.where(hours.c.period_start >= floor_to(_utc(start), "hour"))
+        query = query.where(first_hour >= floor_to(_utc(start), "hour"))
     if end is not None:
-        query = query.where(hours.c.period_start < _utc(end))
+        query = query.where(first_hour < _utc(end))
     with engine.connect() as connection:
         rows = connection.execute(query).all()
     periods = [ModelPeriod(m, first, last, int(n or 0), int(small or 0)) for m, first, last, n, small in rows]

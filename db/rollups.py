@@ -8,6 +8,10 @@ Every write of observations calls `add` in the same transaction; deletes either 
 or call `rebuild` for the periods they touch (retention), so each rollup table always equals a
 GROUP BY over the observations. Trend queries read whole hours from `hour_rollups`, whole minutes
 from `minute_rollups` and only sub-minute range edges from `observations` (see db.aggregates).
+
+`session_rollups` sums the hour rollups once more, per session and model over all time (with the
+first and last hour), for what reads every session without a date range; it is kept by the same
+writes, so it always equals a GROUP BY over `hour_rollups`.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from db.models import (
     hour_rollups_table,
     minute_rollups_table,
     observations_table,
+    session_rollups_table,
 )
 from db.timeutils import ceil_to, floor_to
 from fer_core.labels import EMOTIONS, READABLE_MIN_FACE_PX
@@ -57,13 +62,35 @@ def add(
     probabilities: np.ndarray,
     readable: np.ndarray,
 ) -> None:
-    """Add observations (naive UTC times) to the totals of every level."""
+    """Add observations (naive UTC times) to the totals of every level and of their sessions."""
     for level in LEVELS:
-        _upsert(
-            connection,
-            level.table,
-            rows_for(level.period, session_ids, observed_at, model_ids, top_labels, probabilities, readable),
-        )
+        faces = (session_ids, observed_at, model_ids, top_labels, probabilities, readable)
+        rows = rows_for(level.period, *faces)
+        _upsert(connection, level.table, rows)
+        if level.table is hour_rollups_table:
+            _upsert(connection, session_rollups_table, session_rows(rows))
+
+
+def session_rows(hour_rows: Sequence[dict]) -> list[dict]:
+    """Hour rollup rows summed into one row per (session, model), with their first and last hour."""
+    sessions: dict[tuple[int, str], dict] = {}
+    for row in hour_rows:
+        key = (row["session_id"], row["model_id"])
+        total = sessions.get(key)
+        if total is None:
+            sessions[key] = {
+                "session_id": row["session_id"],
+                "model_id": row["model_id"],
+                "first_hour": row["period_start"],
+                "last_hour": row["period_start"],
+                **{name: row[name] for name in TOTAL_COLUMNS},
+            }
+            continue
+        total["first_hour"] = min(total["first_hour"], row["period_start"])
+        total["last_hour"] = max(total["last_hour"], row["period_start"])
+        for name in TOTAL_COLUMNS:
+            total[name] += row[name]
+    return list(sessions.values())
 
 
 def rows_for(
@@ -111,7 +138,8 @@ def rows_for(
 
 
 def rebuild(connection: Connection, start: datetime | None = None, end: datetime | None = None) -> None:
-    """Recompute every level for the whole hours overlapping [start, end) from the observations.
+    """Recompute every level for the whole hours overlapping [start, end) from the observations, then
+    every session's totals from the hours.
 
     None leaves that side open; `rebuild(connection)` recomputes everything.
     """
@@ -137,6 +165,22 @@ def rebuild(connection: Connection, start: datetime | None = None, end: datetime
             query = query.where(obs.c.observed_at < end)
         columns = ["session_id", "period_start", "model_id", *TOTAL_COLUMNS]
         connection.execute(insert(table).from_select(columns, query))
+    rebuild_sessions(connection)
+
+
+def rebuild_sessions(connection: Connection) -> None:
+    """Recompute `session_rollups` from the hour rollups (all sessions: ~3 hour rows each, fast)."""
+    hours, sessions = hour_rollups_table, session_rollups_table
+    connection.execute(delete(sessions))
+    query = select(
+        hours.c.session_id,
+        hours.c.model_id,
+        func.min(hours.c.period_start),
+        func.max(hours.c.period_start),
+        *(func.sum(hours.c[name]) for name in TOTAL_COLUMNS),
+    ).group_by(hours.c.session_id, hours.c.model_id)
+    columns = ["session_id", "model_id", "first_hour", "last_hour", *TOTAL_COLUMNS]
+    connection.execute(insert(sessions).from_select(columns, query))
 
 
 def observation_totals() -> list:
@@ -158,7 +202,7 @@ def observation_totals() -> list:
 
 
 def _upsert(connection: Connection, table: Table, rows: list[dict]) -> None:
-    """Add `rows` (unique per session, period and model) to `table` (INSERT ... ON CONFLICT DO UPDATE)."""
+    """Add `rows` (unique per primary key) to `table` (INSERT ... ON CONFLICT DO UPDATE)."""
     if not rows:
         return
     dialect = connection.dialect.name
@@ -181,8 +225,11 @@ def _upsert(connection: Connection, table: Table, rows: list[dict]) -> None:
 
 
 def _adding(table: Table, stmt: Any) -> Any:
-    """Make an INSERT add its totals to an existing (session, period, model) row instead of failing."""
-    return stmt.on_conflict_do_update(
-        index_elements=[table.c.session_id, table.c.period_start, table.c.model_id],
-        set_={name: table.c[name] + stmt.excluded[name] for name in TOTAL_COLUMNS},
-    )
+    """Make an INSERT add its totals to an existing row with the same key instead of failing (and widen
+    a session row's first and last hour)."""
+    update = {name: table.c[name] + stmt.excluded[name] for name in TOTAL_COLUMNS}
+    if "first_hour" in table.c:
+        first, last = stmt.excluded.first_hour, stmt.excluded.last_hour
+        update["first_hour"] = case((first < table.c.first_hour, first), else_=table.c.first_hour)
+        update["last_hour"] = case((last > table.c.last_hour, last), else_=table.c.last_hour)
+    return stmt.on_conflict_do_update(index_elements=list(table.primary_key.columns), set_=update)

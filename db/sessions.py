@@ -19,8 +19,8 @@ from db.engine import writer
 from db.models import (
     EventSession,
     Photo,
-    hour_rollups_table,
     observations_table,
+    session_rollups_table,
 )
 from db.roles import Actor, require
 from db.timeutils import utcnow
@@ -139,9 +139,9 @@ def _session_infos(
     owner: str | None = EVERY_OWNER,
 ) -> list[SessionInfo]:
     """Sessions (plain rows, no ORM objects) with their photo counts (a column kept by triggers), face
-    counts and models (one GROUP BY over the hour rollups, for the listed sessions only when they are
-    a part): two queries."""
-    hours = hour_rollups_table
+    counts and models (the session rollups, for the listed sessions only when they are a part): two
+    queries."""
+    totals_table = session_rollups_table
     table = EventSession.__table__
     tags = cast(table.c.tags, Text)  # decoded once per distinct text below, not once per session
     query = select(
@@ -154,23 +154,19 @@ def _session_infos(
         query = query.where(_owner_is(owner))
     if limit is not None or offset:
         query = query.limit(limit).offset(offset)
-    # One GROUP BY per session and model: its faces, small faces and first hour (models first used first).
-    per_model = (
-        select(
-            hours.c.session_id,
-            hours.c.model_id,
-            func.sum(hours.c.faces),
-            func.sum(hours.c.small_faces),
-            func.min(hours.c.period_start).label("first"),
-        )
-        .group_by(hours.c.session_id, hours.c.model_id)
-        .order_by(hours.c.session_id, "first", hours.c.model_id)
-    )
+    # One row per session and model: its faces, small faces and first hour (models first used first).
+    per_model = select(
+        totals_table.c.session_id,
+        totals_table.c.model_id,
+        totals_table.c.faces,
+        totals_table.c.small_faces,
+        totals_table.c.first_hour,
+    ).order_by(totals_table.c.session_id, totals_table.c.first_hour, totals_table.c.model_id)
     with engine.connect() as connection:
         sessions = connection.execute(query).all()
         if session_id is not None or owner is not EVERY_OWNER or limit is not None or offset:
             ids = [row[0] for row in sessions]  # count only the listed sessions' rows
-            per_model = per_model.where(hours.c.session_id.in_(ids))
+            per_model = per_model.where(totals_table.c.session_id.in_(ids))
         totals: dict[int, list] = {}
         for sid, model_id, n, small, _first in connection.execute(per_model).all():
             total = totals.setdefault(sid, [0, 0, []])

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 import db.photo_writes as photo_writes
 import db.queries as q
 from db import settings
+from db.aggregates import wide_totals
 from db.engine import alembic_config, current_revision, make_engine, upgrade_to_head
 from db.models import Base
 from fer_core import config
@@ -744,11 +745,13 @@ def _rollup_snapshot(engine: sa.Engine) -> dict[str, list]:
         return {
             table: [
                 tuple(round(v, 9) if isinstance(v, float) else v for v in row)
-                for row in connection.exec_driver_sql(
-                    f"SELECT * FROM {table} ORDER BY session_id, period_start"
-                )
+                for row in connection.exec_driver_sql(f"SELECT * FROM {table} ORDER BY {order}")
             ]
-            for table in ("minute_rollups", "hour_rollups")
+            for table, order in (
+                ("minute_rollups", "session_id, period_start, model_id"),
+                ("hour_rollups", "session_id, period_start, model_id"),
+                ("session_rollups", "session_id, model_id"),
+            )
         }
 
 
@@ -1075,7 +1078,7 @@ def test_migration_0008_counts_each_sessions_photos_and_keeps_every_row(db_url: 
     triggers, builds the index again and keeps every row."""
     engine = make_engine(db_url, migrate=False)
     try:
-        migrate(engine, "0007")
+        upgrade_to_head(engine)  # written by today's code, then taken down to 0007's schema
         lecture = q.create_event_session(engine, "lecture", actor=ADMIN)
         empty = q.create_event_session(engine, "empty", actor=ADMIN)
         other = q.create_event_session(engine, "other", actor=ADMIN)
@@ -1083,6 +1086,7 @@ def test_migration_0008_counts_each_sessions_photos_and_keeps_every_row(db_url: 
             save(engine, lecture, MON.replace(hour=9, minute=minute), ["happy", "sad"])
         save(engine, lecture, MON.replace(hour=9, minute=30), [])  # a photo without faces
         save(engine, other, MON.replace(hour=10), ["neutral"])
+        migrate(engine, "0007", down=True)
         tables = ("event_sessions", "photos", "observations", "minute_rollups", "hour_rollups")
         by_period = "session_id, period_start"
         orders = {"event_sessions": "id", "photos": "id", "observations": "id",
@@ -1102,6 +1106,7 @@ def test_migration_0008_counts_each_sessions_photos_and_keeps_every_row(db_url: 
         assert ("observed_at",) not in {
             tuple(i["column_names"]) for i in sa.inspect(engine).get_indexes("observations")
         }
+        migrate(engine, "0009")  # today's code reads and writes the session rollups too
         assert [(i.id, i.n_photos) for i in q.list_event_sessions(engine)] == [
             (other, 1),
             (empty, 0),
@@ -1140,7 +1145,94 @@ def test_migration_0008_counts_each_sessions_photos_and_keeps_every_row(db_url: 
             {k: v for k, v in r.items() if k != "n_photos"} for r in kept["event_sessions"]
         ] == _table_rows(engine, "event_sessions", "id")
         assert all(_table_rows(engine, t, orders[t]) == kept[t] for t in tables if t != "event_sessions")
-        save(engine, lecture, MON.replace(hour=12), ["happy"])
+        with engine.begin() as connection:
+            connection.execute(
+                sa.insert(Base.metadata.tables["photos"]), rows[0] | {"content_hash": "f" * 64}
+            )
         assert count_rows(engine, "photos") == 3
+    finally:
+        engine.dispose()
+
+
+def _time(value: object) -> datetime:
+    """A datetime read back by raw SQL (SQLite returns its text)."""
+    return pd.Timestamp(value).to_pydatetime()
+
+
+def test_migration_0009_sums_each_sessions_hours_and_keeps_every_row(db_url: str) -> None:
+    """0009 fills the session rollups from the hour rollups (two models in one session, a live-only
+    session, an empty one) and touches no other row; every later write (photos, live frames, a
+    purge, a session's cascade) keeps them equal to a rebuild, and the all-time per-session reads
+    that use them agree with the hour rollups. The downgrade drops the table and nothing else."""
+    engine = make_engine(db_url, migrate=False)
+    try:
+        upgrade_to_head(engine)
+        lecture = q.create_event_session(engine, "lecture", actor=ADMIN)
+        live = q.create_event_session(engine, "live", actor=ADMIN)
+        empty = q.create_event_session(engine, "empty", actor=ADMIN)
+        save(engine, lecture, MON.replace(hour=9, minute=5), ["happy", "sad"])
+        save(engine, lecture, MON.replace(hour=11, minute=40), ["neutral"])
+        save(engine, lecture, MON.replace(hour=10), ["angry", "happy"], model_id=FERPLUS_V3_ID)
+        q.save_live_observations(engine, live, MON.replace(hour=8), faces("fear"), model_id=FER2013_V2_ID)
+        expected = _table_rows(engine, "session_rollups", "session_id, model_id")
+        assert [
+            (r["session_id"], r["model_id"], _time(r["first_hour"]), _time(r["last_hour"]), r["faces"])
+            for r in expected
+        ] == [
+            (lecture, FER2013_V2_ID, MON.replace(hour=9), MON.replace(hour=11), 3),
+            (lecture, FERPLUS_V3_ID, MON.replace(hour=10), MON.replace(hour=10), 2),
+            (live, FER2013_V2_ID, MON.replace(hour=8), MON.replace(hour=8), 1),
+        ]
+        tables = ("event_sessions", "photos", "observations", "minute_rollups", "hour_rollups")
+        orders = {"event_sessions": "id", "photos": "id", "observations": "id",
+                  "minute_rollups": "session_id, period_start, model_id",
+                  "hour_rollups": "session_id, period_start, model_id"}  # fmt: skip
+        before = {t: _table_rows(engine, t, orders[t]) for t in tables}
+
+        migrate(engine, "0008", down=True)
+        assert "session_rollups" not in sa.inspect(engine).get_table_names()
+        assert {t: _table_rows(engine, t, orders[t]) for t in tables} == before
+        migrate(engine, "0009")
+        assert _table_rows(engine, "session_rollups", "session_id, model_id") == expected
+        assert {t: _table_rows(engine, t, orders[t]) for t in tables} == before
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+
+        # All-time reads (session rollups) agree with a range covering everything (hour rollups).
+        everything = (MON - timedelta(days=1), MON + timedelta(days=1))
+        for by_model in (False, True):
+            with engine.connect() as connection:
+                all_time = wide_totals(connection, "session", None, None, None, by_model=by_model)
+                ranged = wide_totals(connection, "session", None, *everything, by_model=by_model)
+            pd.testing.assert_frame_equal(all_time, ranged)
+        assert q.model_periods(engine) == q.model_periods(engine, None, *everything)
+        assert {i.id: (i.n_faces, i.models) for i in q.list_event_sessions(engine)} == {
+            lecture: (5, (FER2013_V2_ID, FERPLUS_V3_ID)), live: (1, (FER2013_V2_ID,)), empty: (0, ()),
+        }  # fmt: skip
+
+        # Later writes keep them equal to a rebuild from the observations.
+        save(engine, empty, MON.replace(hour=7), ["surprise"])
+        save(engine, lecture, MON.replace(hour=6), ["sad"], model_id=FERPLUS_V3_ID)
+        q.save_live_observations(
+            engine, live, MON.replace(hour=12), faces("happy", "happy"), model_id=FER2013_V2_ID
+        )
+        snapshot = _rollup_snapshot(engine)
+        q.rebuild_rollups(engine)
+        assert _rollup_snapshot(engine) == snapshot
+        first_hours = {(r[0], r[1]): (_time(r[2]), _time(r[3])) for r in snapshot["session_rollups"]}
+        assert first_hours[(lecture, FERPLUS_V3_ID)] == (MON.replace(hour=6), MON.replace(hour=10))
+        q.purge_observations_older_than(
+            engine, 1, now=MON.replace(hour=9, minute=30) + timedelta(days=1), actor=ADMIN
+        )
+        snapshot = _rollup_snapshot(engine)
+        q.rebuild_rollups(engine)
+        assert _rollup_snapshot(engine) == snapshot
+        assert {(r[0], r[1]) for r in snapshot["session_rollups"]} == {
+            (lecture, FER2013_V2_ID), (lecture, FERPLUS_V3_ID), (live, FER2013_V2_ID),
+        }  # fmt: skip
+        q.delete_event_session(engine, lecture, actor=ADMIN)
+        assert count_rows(engine, "session_rollups", lecture) == 0
+        assert count_rows(engine, "session_rollups") == 1
     finally:
         engine.dispose()
