@@ -74,9 +74,14 @@ class Timing:
 def main() -> None:
     args = _parse_args()
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    built = (
+        "a kept database (its rows below)"
+        if args.reuse
+        else f"{args.observations:,} observations, {args.sessions:,} sessions over {args.weeks} weeks, "
+        f"{args.organisers} organisers, {AGENDA_SHARE:.0%} of sessions with an agenda"
+    )
     lines = [
-        f"db_scale: {args.observations:,} observations, {args.sessions:,} sessions over {args.weeks} weeks, "
-        f"{args.organisers} organisers, {AGENDA_SHARE:.0%} of sessions with an agenda; median of "
+        f"db_scale: {built}; median of "
         f"{args.repeats} warm runs; targets: insert >= {TARGET_INSERT_RATE:,}/s, page data <= "
         f"{TARGET_QUERY_MS:.0f} ms",
         f"{os.cpu_count()} CPUs, load average {_load()} at start",
