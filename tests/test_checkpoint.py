@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -34,7 +35,8 @@ def test_checkpoint_of_the_served_architecture_is_small_and_restores(tmp_path: P
     assert model.count_params() > 2_000_000  # the served CNN's size, not a toy
     folder = save_checkpoint(tmp_path, model, {"epoch": 1, "step": 3})
     sizes = {p.name: p.stat().st_size for p in folder.iterdir()}
-    assert set(sizes) == {"weights.npz", "optimizer.npz", "state.json"}
+    # ~10.0 MB of float32 weights and of bfloat16 slots (two per weight): two files of each
+    assert set(sizes) == {"weights.npz", "weights-1.npz", "optimizer.npz", "optimizer-1.npz", "state.json"}
     assert max(sizes.values()) < MAX_FILE_BYTES, sizes
 
     fresh = _trained_model(1)  # different weights and slots until restored
@@ -57,3 +59,26 @@ def test_a_save_killed_between_renames_keeps_the_previous_checkpoint(tmp_path: P
     (old / "state.json").write_text('{"epoch": 4, "step": 0}')
     assert checkpoint_state(tmp_path) == {"epoch": 4, "step": 0}
     assert (tmp_path / "checkpoint" / "state.json").exists() and not old.exists()
+
+
+def test_arrays_are_split_into_files_under_the_limit_and_stale_parts_removed(tmp_path: Path) -> None:
+    from training.checkpoint import MAX_PART_BYTES, load_arrays, save_arrays
+
+    rng = np.random.default_rng(0)
+    third = MAX_PART_BYTES // 3 // 4  # float32 values filling a third of a file
+    arrays = {f"a{i}": rng.standard_normal(third).astype(np.float32) for i in range(7)}
+    path = tmp_path / "best.weights.npz"
+    save_arrays(path, arrays)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["best.weights-1.npz", "best.weights-2.npz", "best.weights.npz"]  # 3 + 3 + 1
+    assert all(p.stat().st_size < MAX_FILE_BYTES for p in tmp_path.iterdir())
+    loaded = load_arrays(path)
+    assert list(loaded) == list(arrays)
+    for key, value in arrays.items():
+        np.testing.assert_array_equal(loaded[key], value)
+
+    save_arrays(path, {"a0": arrays["a0"]})  # a smaller save leaves no part of the larger one behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.weights.npz"]
+    assert list(load_arrays(path)) == ["a0"]
+    with pytest.raises(ValueError, match="more than one file may hold"):
+        save_arrays(path, {"huge": np.zeros(MAX_PART_BYTES // 4 + 1, np.float32)})

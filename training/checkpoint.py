@@ -4,9 +4,11 @@
     checkpoint/optimizer.npz   the optimizer's slots in bfloat16, its step counter exact
     checkpoint/state.json      where the run stands: epoch, step within it, best score, wall time
 
-Each file stays under 10 MB for the committed CNN (2.5M parameters: 9.5 MiB + 9.5 MiB), so a run
-spread over several sessions travels in git. The folder is replaced atomically (written aside, then
-renamed), so a run killed while saving keeps the previous checkpoint.
+Each file stays under 10 MB, so a run spread over several sessions travels in git: arrays are
+split over `weights.npz`, `weights-1.npz`, ... (likewise the optimizer and best.weights) so that no
+file holds more than MAX_PART_BYTES of them (the committed CNN: two files of
+each). The folder is replaced atomically (written aside, then renamed), so a run killed while
+saving keeps the previous checkpoint.
 """
 
 from __future__ import annotations
@@ -21,6 +23,51 @@ import numpy as np
 
 CHECKPOINT_DIR = "checkpoint"
 _BF16_TAG = "bf16:"
+#: The largest file a run writes (what a session may commit).
+MAX_FILE_BYTES = 10 * 1000 * 1000
+#: Most raw array bytes in one file: room left for the npz headers and deflate's worst case (+0.03%).
+MAX_PART_BYTES = MAX_FILE_BYTES - 64 * 1024
+
+
+def _part_path(path: Path, number: int) -> Path:
+    """path itself for the first part, then `<stem>-1.npz`, `<stem>-2.npz`, ..."""
+    return path if number == 0 else path.with_name(f"{path.name.removesuffix('.npz')}-{number}.npz")
+
+
+def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write `arrays` to `path` and as many numbered siblings as keep each file under MAX_FILE_BYTES
+    (one array larger than that is refused);
+    each file is written aside and renamed, and parts left from a larger earlier save are removed."""
+    parts: list[dict[str, np.ndarray]] = [{}]
+    size = 0
+    for key, value in arrays.items():
+        if value.nbytes > MAX_PART_BYTES:
+            raise ValueError(f"{key}: {value.nbytes:,} bytes, more than one file may hold")
+        if parts[-1] and size + value.nbytes > MAX_PART_BYTES:
+            parts.append({})
+            size = 0
+        parts[-1][key] = value
+        size += value.nbytes
+    for number, part in enumerate(parts):
+        final = _part_path(path, number)
+        tmp = final.with_name(final.name.removesuffix(".npz") + ".saving.npz")
+        np.savez_compressed(tmp, **part)
+        tmp.replace(final)
+    number = len(parts)
+    while _part_path(path, number).exists():
+        _part_path(path, number).unlink()
+        number += 1
+
+
+def load_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array saved by save_arrays at `path` (all its parts)."""
+    arrays: dict[str, np.ndarray] = {}
+    number = 0
+    while number == 0 or _part_path(path, number).exists():
+        with np.load(_part_path(path, number)) as saved:
+            arrays.update({key: saved[key] for key in saved.files})
+        number += 1
+    return arrays
 
 
 def _to_bfloat16_bits(array: np.ndarray) -> np.ndarray:
@@ -41,7 +88,7 @@ def save_checkpoint(run_dir: Path, model: keras.Model, state: dict[str, Any]) ->
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     weights = {f"w{i}": np.asarray(v.numpy(), np.float32) for i, v in enumerate(model.weights)}
-    np.savez_compressed(scratch / "weights.npz", **weights)
+    save_arrays(scratch / "weights.npz", weights)
     slots = {}
     for i, variable in enumerate(model.optimizer.variables):
         value = np.asarray(variable.numpy())
@@ -49,7 +96,7 @@ def save_checkpoint(run_dir: Path, model: keras.Model, state: dict[str, Any]) ->
             slots[f"{_BF16_TAG}{i}"] = _to_bfloat16_bits(value)
         else:  # the step counter and scalars stay exact
             slots[f"v{i}"] = value
-    np.savez_compressed(scratch / "optimizer.npz", **slots)
+    save_arrays(scratch / "optimizer.npz", slots)
     (scratch / "state.json").write_text(json.dumps(state, indent=2))
     old = run_dir / f"{CHECKPOINT_DIR}.old"
     shutil.rmtree(old, ignore_errors=True)
@@ -75,29 +122,25 @@ def restore_checkpoint(run_dir: Path, model: keras.Model) -> dict[str, Any]:
     if state is None:
         raise FileNotFoundError(f"no checkpoint in {run_dir}")
     folder = run_dir / CHECKPOINT_DIR
-    with np.load(folder / "weights.npz") as saved:
-        for i, variable in enumerate(model.weights):
-            variable.assign(saved[f"w{i}"].astype(variable.dtype))
+    saved = load_arrays(folder / "weights.npz")
+    for i, variable in enumerate(model.weights):
+        variable.assign(saved[f"w{i}"].astype(variable.dtype))
     model.optimizer.build(model.trainable_variables)
-    with np.load(folder / "optimizer.npz") as saved:
-        for i, variable in enumerate(model.optimizer.variables):
-            if f"{_BF16_TAG}{i}" in saved:
-                variable.assign(_from_bfloat16_bits(saved[f"{_BF16_TAG}{i}"]).astype(variable.dtype))
-            else:
-                variable.assign(saved[f"v{i}"])
+    saved = load_arrays(folder / "optimizer.npz")
+    for i, variable in enumerate(model.optimizer.variables):
+        if f"{_BF16_TAG}{i}" in saved:
+            variable.assign(_from_bfloat16_bits(saved[f"{_BF16_TAG}{i}"]).astype(variable.dtype))
+        else:
+            variable.assign(saved[f"v{i}"])
     return state
 
 
 def save_weights(path: Path, model: keras.Model) -> None:
-    """The model's variables alone in float32 (the best epoch so far; under 10 MB)."""
-    tmp = path.with_suffix(".saving.npz")
-    np.savez_compressed(
-        tmp, **{f"w{i}": np.asarray(v.numpy(), np.float32) for i, v in enumerate(model.weights)}
-    )
-    tmp.replace(path)
+    """The model's variables alone in float32 (the best epoch so far; files under 10 MB)."""
+    save_arrays(path, {f"w{i}": np.asarray(v.numpy(), np.float32) for i, v in enumerate(model.weights)})
 
 
 def load_weights(path: Path, model: keras.Model) -> None:
-    with np.load(path) as saved:
-        for i, variable in enumerate(model.weights):
-            variable.assign(saved[f"w{i}"].astype(variable.dtype))
+    saved = load_arrays(path)
+    for i, variable in enumerate(model.weights):
+        variable.assign(saved[f"w{i}"].astype(variable.dtype))
