@@ -63,8 +63,8 @@ def add(
     readable: np.ndarray,
 ) -> None:
     """Add observations (naive UTC times) to the totals of every level and of their sessions."""
+    faces = (session_ids, observed_at, model_ids, top_labels, probabilities, readable)
     for level in LEVELS:
-        faces = (session_ids, observed_at, model_ids, top_labels, probabilities, readable)
         rows = rows_for(level.period, *faces)
         _upsert(connection, level.table, rows)
         if level.table is hour_rollups_table:
