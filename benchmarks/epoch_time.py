@@ -22,6 +22,9 @@ CANDIDATES = {
     "w32-64-128-256 x2": dict(widths=(32, 64, 128, 256), convs_per_block=(2, 2, 2, 2)),
     "w48-96-192-384 x2": dict(widths=(48, 96, 192, 384), convs_per_block=(2, 2, 2, 2)),
     "w64-128-256-512 x2": dict(widths=(64, 128, 256, 512), convs_per_block=(2, 2, 2, 2)),
+    "w64-128-256-512 x2 separable": dict(
+        widths=(64, 128, 256, 512), convs_per_block=(2, 2, 2, 2), separable=True
+    ),
     "w32-64-128-256 x1,2,3,3": dict(widths=(32, 64, 128, 256), convs_per_block=(1, 2, 3, 3)),
 }
 

@@ -216,3 +216,31 @@ def test_widths_and_convs_must_pair_up(tmp_path: Path) -> None:
         "training.train", "--run-dir", str(tmp_path / "r"), "--widths", "8", "16", "--convs", "1"
     )
     assert result.returncode == 2 and "one number per block" in result.stderr
+
+
+def test_a_separable_network_trains_exports_and_serves_the_same(
+    fer2013_path: Path, fer2013: FaceDataset, tmp_path: Path
+) -> None:
+    import onnx
+
+    run_dir, onnx_out, keras_out = tmp_path / "sep", tmp_path / "sep.onnx", tmp_path / "sep.keras"
+    args = ["--run-dir", str(run_dir), "--data", str(fer2013_path), "--epochs", "1", "--limit", "256"]
+    trained = _run_cli("training.train", *args, "--widths", "8", "16", "--convs", "2", "1", "--separable")
+    assert trained.returncode == 0, trained.stdout + trained.stderr
+    assert json.loads((run_dir / "config.json").read_text())["separable"] is True
+
+    outputs = ["--keras-out", str(keras_out), "--onnx-out", str(onnx_out)]
+    exported = _run_cli("training.export", "--run-dir", str(run_dir), *outputs)
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    # Every convolution after the first is depthwise (one group per channel) then pointwise.
+    groups = [
+        attribute.i
+        for node in onnx.load(str(onnx_out)).graph.node
+        if node.op_type == "Conv"
+        for attribute in node.attribute
+        if attribute.name == "group" and attribute.i > 1
+    ]
+    assert sorted(groups) == [8, 8], groups  # b1c2 and b2c1 depthwise over their 8 input channels
+    assert_onnx_reproduces_keras(
+        onnx_out, keras_out, run_dir / "best.keras", fer2013.subset("PrivateTest").images[:64]
+    )

@@ -30,7 +30,8 @@ def float32_copy(trained: keras.Model) -> keras.Model:
         sum(1 for layer in trained.layers if layer.name.startswith(f"b{b}c") and layer.name.endswith("_conv"))
         for b in range(1, len(widths) + 1)
     ]
-    model = build_cnn(widths=widths, convs_per_block=convs)
+    separable = any(isinstance(layer, keras.layers.SeparableConv2D) for layer in trained.layers)
+    model = build_cnn(widths=widths, convs_per_block=convs, separable=separable)
     model.set_weights([w.astype("float32") for w in trained.get_weights()])
     return model
 
@@ -46,7 +47,11 @@ def best_model(run_dir: Path) -> keras.Model:
 
     config = json.loads((run_dir / "config.json").read_text())
     keras.mixed_precision.set_global_policy("float32")
-    model = build_cnn(widths=config["widths"], convs_per_block=config["convs_per_block"])
+    model = build_cnn(
+        widths=config["widths"],
+        convs_per_block=config["convs_per_block"],
+        separable=config.get("separable", False),
+    )
     load_weights(run_dir / "best.weights.npz", model)
     return model
 

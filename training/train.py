@@ -87,6 +87,7 @@ class TrainConfig:
     limit: int = 0  # use only this many training faces (smoke tests); 0 = all
     widths: tuple[int, ...] = (32, 64, 128, 256)
     convs_per_block: tuple[int, ...] = (1, 2, 3, 3)
+    separable: bool = False  # depthwise-separable convolutions after the first (fer_core.model)
     # Knowledge distillation (training.distill): an ONNX teacher labels each augmented batch and
     # its probabilities are blended with the target by this weight.
     teacher: str = ""
@@ -173,7 +174,7 @@ class Batches:
 
 def compile_model(cfg: TrainConfig, steps_per_epoch: int) -> keras.Model:
     keras.mixed_precision.set_global_policy(cfg.precision)
-    model = build_cnn(widths=cfg.widths, convs_per_block=cfg.convs_per_block)
+    model = build_cnn(widths=cfg.widths, convs_per_block=cfg.convs_per_block, separable=cfg.separable)
     warmup = cfg.warmup_epochs * steps_per_epoch
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=cfg.peak_lr / 20,
@@ -347,7 +348,7 @@ def train(cfg: TrainConfig, run_dir: Path) -> keras.Model:
 def write_best_keras(cfg: TrainConfig, run_dir: Path) -> Path:
     """best.keras in float32 from the best epoch's weights (what training.export reads)."""
     keras.mixed_precision.set_global_policy("float32")
-    model = build_cnn(widths=cfg.widths, convs_per_block=cfg.convs_per_block)
+    model = build_cnn(widths=cfg.widths, convs_per_block=cfg.convs_per_block, separable=cfg.separable)
     load_weights(run_dir / BEST_WEIGHTS, model)
     model.save(run_dir / "best.keras")
     return run_dir / "best.keras"
@@ -375,6 +376,7 @@ def parse_args() -> tuple[TrainConfig, Path]:
     )  # fmt: skip
     parser.add_argument("--widths", type=int, nargs="+", default=list(defaults.widths))
     parser.add_argument("--convs", type=int, nargs="+", default=list(defaults.convs_per_block))
+    parser.add_argument("--separable", action="store_true", help="depthwise-separable convolutions")
     parser.add_argument("--teacher", default="", help="ONNX model whose predictions the student learns")
     parser.add_argument("--init-weights", default="", help="fine-tune from this .keras model (same widths)")
     parser.add_argument("--augment", choices=tuple(AUGMENTS), default="fer2013")
@@ -398,6 +400,7 @@ def parse_args() -> tuple[TrainConfig, Path]:
         precision=fastest_precision() if args.precision == "auto" else args.precision,
         widths=tuple(args.widths),
         convs_per_block=tuple(args.convs),
+        separable=args.separable,
         teacher=args.teacher,
         init_weights=args.init_weights,
         augment=augment,
