@@ -319,7 +319,12 @@ def test_live_webcam_processes_frames_and_records(page, engine):
     open_from_sidebar(page, "Live webcam")
     page.get_by_text("Press START").wait_for()
     page.get_by_text("Record into a session", exact=True).click()
-    page.get_by_text("Session to record into").wait_for()
+    # Choose the session rather than trust the remembered one: a Streamlit session that reconnected
+    # between tests forgets it and defaults to the newest session (the synthetic one).
+    picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Session to record into")
+    picker.click()
+    page.get_by_role("option", name=before.name).click()
+    wait_until_idle(page)
     webrtc = page.frame_locator('iframe[title*="streamlit_webrtc"]')
     webrtc.get_by_role("button", name="START").click()
     deadline = time.monotonic() + 150  # generous: CI machines may be busy (normally ~10 s)
