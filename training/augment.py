@@ -103,3 +103,25 @@ def augment_batch(faces: np.ndarray, rng: np.random.Generator, cfg: AugmentConfi
             face = cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE)
         out[i] = face
     return out
+
+
+def mix_batch(
+    faces: np.ndarray, targets: np.ndarray, weights: np.ndarray, rng: np.random.Generator, alpha: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mixup: blend each face with a random partner of its batch, lambda ~ Beta(alpha, alpha).
+
+    Targets and sample weights blend by the same lambda. A distillation teacher then labels the
+    blended faces themselves, so the student matches the teacher's function between faces too
+    (Beyer et al. 2022, "a good teacher is patient and consistent"), not only on FER2013's images.
+    """
+    if alpha <= 0:
+        return faces, targets, weights
+    partner = rng.permutation(len(faces))
+    lam = rng.beta(alpha, alpha, size=len(faces)).astype(np.float32)
+    mixed = lam[:, None, None] * faces + (1.0 - lam[:, None, None]) * faces[partner]
+    blend = lam[:, None] * targets + (1.0 - lam[:, None]) * targets[partner]
+    return (
+        np.clip(np.rint(mixed), 0, 255).astype(np.uint8),
+        blend.astype(np.float32),
+        (lam * weights + (1.0 - lam) * weights[partner]).astype(np.float32),
+    )

@@ -37,7 +37,7 @@ from fer_core.data import load_fer2013, load_ferplus, stratified_split  # noqa: 
 from fer_core.labels import NUM_CLASSES  # noqa: E402
 from fer_core.model import build_cnn  # noqa: E402
 from fer_core.preprocess import face_to_uint8, to_model_input  # noqa: E402
-from training.augment import REAL_PHOTO_AUGMENT, AugmentConfig, augment_batch  # noqa: E402
+from training.augment import REAL_PHOTO_AUGMENT, AugmentConfig, augment_batch, mix_batch  # noqa: E402
 from training.checkpoint import (  # noqa: E402
     checkpoint_state,
     load_weights,
@@ -95,6 +95,8 @@ class TrainConfig:
     # Fine-tuning: start from a trained .keras model of the same architecture (a fresh cosine cycle).
     init_weights: str = ""
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    # Mixup (training.augment.mix_batch): each face blended with a partner, lambda ~ Beta(a, a); 0 = off.
+    mixup_alpha: float = 0.0
     checkpoint_minutes: float = 10.0
     log_every: int = 25
 
@@ -166,10 +168,11 @@ class Batches:
         idx = order[step * self.cfg.batch_size : (step + 1) * self.cfg.batch_size]
         rng = np.random.default_rng([self.cfg.seed, epoch, step])
         faces = augment_batch(self.faces.images[idx], rng, self.cfg.augment)
-        y = self.faces.targets[idx]
-        if self.teacher is not None:
+        weights = self.class_weights[self.faces.labels[idx]]
+        faces, y, weights = mix_batch(faces, self.faces.targets[idx], weights, rng, self.cfg.mixup_alpha)
+        if self.teacher is not None:  # it labels the faces the student sees, blended ones included
             y = blend_targets(y, self.teacher(faces), self.cfg.distill_weight)
-        return to_model_input(faces), y, self.class_weights[self.faces.labels[idx]]
+        return to_model_input(faces), y, weights
 
 
 def compile_model(cfg: TrainConfig, steps_per_epoch: int) -> keras.Model:
@@ -366,7 +369,7 @@ def parse_args() -> tuple[TrainConfig, Path]:
     parser.add_argument("--val", choices=("split", "publictest"), default=defaults.val)
     ints = ("epochs", "batch_size", "patience", "seed", "limit", "warmup_epochs", "log_every")
     floats = ("peak_lr", "weight_decay", "label_smoothing", "class_weight_power", "distill_weight",
-              "fer2013_blend", "checkpoint_minutes")  # fmt: skip
+              "fer2013_blend", "mixup_alpha", "checkpoint_minutes")  # fmt: skip
     for names, kind in ((ints, int), (floats, float)):
         for name in names:
             parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=getattr(defaults, name))
