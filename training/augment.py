@@ -118,10 +118,9 @@ def mix_batch(
         return faces, targets, weights
     partner = rng.permutation(len(faces))
     lam = rng.beta(alpha, alpha, size=len(faces)).astype(np.float32)
-    mixed = lam[:, None, None] * faces + (1.0 - lam[:, None, None]) * faces[partner]
-    blend = lam[:, None] * targets + (1.0 - lam[:, None]) * targets[partner]
-    return (
-        np.clip(np.rint(mixed), 0, 255).astype(np.uint8),
-        blend.astype(np.float32),
-        (lam * weights + (1.0 - lam) * weights[partner]).astype(np.float32),
-    )
+
+    def blend(x: np.ndarray) -> np.ndarray:
+        share = lam.reshape(-1, *([1] * (x.ndim - 1)))  # one lambda per face, over all its axes
+        return (share * x + (1.0 - share) * x[partner]).astype(np.float32)
+
+    return np.clip(np.rint(blend(faces)), 0, 255).astype(np.uint8), blend(targets), blend(weights)
