@@ -84,7 +84,7 @@ def main() -> None:
         f"db_scale: {built}; median of "
         f"{args.repeats} warm runs; targets: insert >= {TARGET_INSERT_RATE:,}/s, page data <= "
         f"{TARGET_QUERY_MS:.0f} ms",
-        f"{os.cpu_count()} CPUs, load average {_load()} at start",
+        f"{os.cpu_count()} CPUs, load average {load_average()} at start",
     ]
     for backend in backends:
         with _database(backend, args) as (url, path):
@@ -97,15 +97,21 @@ def main() -> None:
             finally:
                 engine.dispose()
         print("\n".join(lines), flush=True)
-    lines.append(f"load average {_load()} at the end")
-    print(lines[-1])
-    if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text("\n".join(lines) + "\n")
+    finish_report(lines, args.output)
 
 
-def _load() -> str:
+def load_average() -> str:
+    """What else the machine was running, for the report's first and last lines."""
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def finish_report(lines: list[str], output: str | None) -> None:
+    """Close the report with the load average and keep it in `output` when one is named."""
+    lines.append(f"load average {load_average()} at the end")
+    print(lines[-1])
+    if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text("\n".join(lines) + "\n")
 
 
 def _parse_args() -> argparse.Namespace:

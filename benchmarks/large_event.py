@@ -24,12 +24,11 @@ import time
 from collections.abc import Callable, Iterator, Sized
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Engine, insert
 
-from benchmarks.db_scale import _insert
+from benchmarks.db_scale import _insert, finish_report, load_average
 from campus_fer import report, trends, wellbeing
 from campus_fer.agenda import session_segments, summarise_segments
 from campus_fer.page_tables import photos_table
@@ -73,7 +72,7 @@ def main() -> None:
         f"faces each), {len(AGENDA)} agenda segments, plus {args.others} ordinary events of "
         f"{args.other_faces:,} faces; median of {args.repeats} warm runs; target <= {TARGET_S:.0f} s "
         "per path",
-        f"{os.cpu_count()} CPUs, load average {_load()} at start",
+        f"{os.cpu_count()} CPUs, load average {load_average()} at start",
     ]
     for backend in backends:
         with _database(backend, args.pg_url) as url:
@@ -83,15 +82,7 @@ def main() -> None:
             finally:
                 engine.dispose()
         print("\n".join(lines), flush=True)
-    lines.append(f"load average {_load()} at the end")
-    print(lines[-1])
-    if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text("\n".join(lines) + "\n")
-
-
-def _load() -> str:
-    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    finish_report(lines, args.output)
 
 
 def _parse_args() -> argparse.Namespace:
