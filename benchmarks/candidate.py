@@ -3,14 +3,11 @@
     python -m benchmarks.candidate /tmp/pkd/pkd.int8.onnx
     python -m benchmarks.candidate /tmp/a.int8.onnx /tmp/b.int8.onnx --splits PublicTest PrivateTest
 
-A new model restarts every campus's wellbeing baseline, so it is served only if its int8 export
-agrees with the FER+ raters more than the served model on PublicTest (the selection split) and
-keeps every reading within issue 15's bounds and no more than a point further from the raters than
-the served model's: the negative-affect share, the raters' neutral faces read as sad or angry, the
-recall of angry, fear and sad (a real frown must still read as one), and the negative share of
-faces shrunk to 16 px (docs/model-experiments.md has the rule). This prints those figures, computed as
-`training.evaluate` computes them, for the served model and each candidate. PublicTest only by
-default: PrivateTest is the test set, to be read once, after the choice.
+A new model restarts every campus's wellbeing baseline, so a candidate is served only if it passes
+the serve rule in docs/model-experiments.md (agreement above the served model's on PublicTest, the
+selection split, and readings close to the FER+ raters'). This prints the figures the rule reads,
+computed as `training.evaluate` computes them, for the served model and each candidate. PublicTest
+only by default: PrivateTest is the test set, to be read once, after the choice.
 """
 
 from __future__ import annotations
